@@ -1,0 +1,101 @@
+//! Writes the code behind `#[healthz::live]` and `#[healthz::ready]`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::ReturnType;
+use syn::spanned::Spanned;
+
+use crate::kind::Kind;
+use crate::parse::Args;
+use crate::validate::Probe;
+
+/// The probe's trait implementation, placed beside the unchanged function.
+///
+/// The impl lives in an anonymous `const` so that its marker type cannot
+/// clash with anything, and is generic over the router's state type `__S`,
+/// bounded by what the arguments need: a probe taking `State<Db>` serves
+/// any app whose state can give a `Db`.
+pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, _args: &Args) -> TokenStream {
+    let ident = probe.ident;
+    let span = ident.span();
+    let bindings: Vec<_> = (0..probe.arguments.len())
+        .map(|i| format_ident!("__arg{}", i))
+        .collect();
+    let types = &probe.arguments;
+    let bounds = types.iter().map(|ty| {
+        quote_spanned! {ty.span()=> #ty: ::healthz::__private::FromRequestParts<__S> }
+    });
+    let (parts, state) = if types.is_empty() {
+        (quote!(_), quote!(_))
+    } else {
+        (quote!(mut parts), quote!(state))
+    };
+    let dot_await = probe.is_async.then(|| quote!(.await));
+    let output_span = match probe.output {
+        ReturnType::Default => span,
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let into_result = quote_spanned! {output_span=>
+        ::healthz::__private::ProbeResult::into_probe_result
+    };
+    let body = quote_spanned! {span=>
+        async move {
+            #(let #bindings = ::healthz::__private::extract::<#types, __S>(&mut parts, &state).await?;)*
+            #into_result(#ident(#(#bindings),*) #dot_await)
+        }
+    };
+    implementation(
+        kind,
+        span,
+        quote!(#(#bounds,)*),
+        quote! {
+            fn check(
+                #parts: ::healthz::__private::RequestParts,
+                #state: __S,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), ::healthz::HealthError>,
+            > + ::core::marker::Send + 'static {
+                #body
+            }
+        },
+    )
+}
+
+/// An implementation that never runs, emitted beside a compile error so that
+/// `healthz::router()` does not add a second, misleading error.
+pub(crate) fn fallback(kind: Kind) -> TokenStream {
+    implementation(
+        kind,
+        Span::call_site(),
+        quote!(),
+        quote! {
+            fn check(
+                _: ::healthz::__private::RequestParts,
+                _: __S,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), ::healthz::HealthError>,
+            > + ::core::marker::Send + 'static {
+                async { ::core::unreachable!() }
+            }
+        },
+    )
+}
+
+fn implementation(kind: Kind, span: Span, bounds: TokenStream, check: TokenStream) -> TokenStream {
+    let probe_trait = kind.trait_ident();
+    let marker = format_ident!("__Healthz{}Probe", probe_trait);
+    quote_spanned! {span=>
+        const _: () = {
+            #[doc(hidden)]
+            pub struct #marker;
+
+            impl<__S> ::healthz::__private::#probe_trait<#marker, __S> for ::healthz::__private::Probes
+            where
+                __S: ::core::marker::Send + ::core::marker::Sync + 'static,
+                #bounds
+            {
+                #check
+            }
+        };
+    }
+}

@@ -1,0 +1,35 @@
+use proc_macro2::{Ident, Span};
+
+/// The probe an attribute defines.
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    Live,
+    Ready,
+}
+
+impl Kind {
+    /// The attribute as users write it, for messages.
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            Kind::Live => "#[healthz::live]",
+            Kind::Ready => "#[healthz::ready]",
+        }
+    }
+
+    /// A function name for examples in messages.
+    pub(crate) fn example_name(self) -> &'static str {
+        match self {
+            Kind::Live => "liveness",
+            Kind::Ready => "readiness",
+        }
+    }
+
+    /// The runtime trait the expansion implements.
+    pub(crate) fn trait_ident(self) -> Ident {
+        let name = match self {
+            Kind::Live => "Live",
+            Kind::Ready => "Ready",
+        };
+        Ident::new(name, Span::call_site())
+    }
+}

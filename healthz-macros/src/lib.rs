@@ -1,0 +1,99 @@
+//! The attributes of [`healthz`](https://docs.rs/healthz). Depend on `healthz`
+//! and write `#[healthz::live]` and `#[healthz::ready]`: this crate is an
+//! implementation detail and its expansions name only `healthz` paths.
+
+mod expand;
+mod kind;
+mod parse;
+mod validate;
+
+use proc_macro::TokenStream;
+use quote::quote;
+
+use kind::Kind;
+
+/// Makes a function the app's liveness probe, served at `/healthz/live`.
+///
+/// The function stays as written and callable by its name. It may be sync
+/// or `async`, take axum extractors that read request parts (`State<T>`,
+/// `Extension<T>`, `HeaderMap`, ...) and return `()`, `bool` or
+/// `Result<(), E>`. Liveness should fail only when a restart would help, so
+/// it rarely checks dependencies.
+///
+/// ```
+/// #[healthz::live]
+/// fn liveness() {}
+/// # #[healthz::ready] fn readiness() {}
+///
+/// liveness(); // still an ordinary function
+/// let app: axum::Router = healthz::router();
+/// ```
+#[proc_macro_attribute]
+pub fn live(args: TokenStream, item: TokenStream) -> TokenStream {
+    probe(Kind::Live, args.into(), item.into()).into()
+}
+
+/// Makes a function the app's readiness probe, served at `/healthz/ready`.
+///
+/// The function stays as written and callable by its name. It may be sync
+/// or `async`, take axum extractors that read request parts (`State<T>`,
+/// `Extension<T>`, `HeaderMap`, ...) and return `()`, `bool` or
+/// `Result<(), E>`. Readiness fails while the app cannot serve traffic, for
+/// example when its database is unreachable.
+///
+/// ```
+/// use axum::extract::State;
+/// use healthz::HealthError;
+///
+/// #[derive(Clone)]
+/// struct App { db_up: bool }
+///
+/// # #[healthz::live] fn liveness() {}
+/// #[healthz::ready]
+/// async fn readiness(State(app): State<App>) -> Result<(), HealthError> {
+///     if app.db_up { Ok(()) } else { Err(HealthError::new("Can't connect to the database")) }
+/// }
+///
+/// let app: axum::Router = axum::Router::new()
+///     .merge(healthz::router())
+///     .with_state(App { db_up: true });
+/// ```
+#[proc_macro_attribute]
+pub fn ready(args: TokenStream, item: TokenStream) -> TokenStream {
+    probe(Kind::Ready, args.into(), item.into()).into()
+}
+
+fn probe(
+    kind: Kind,
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let args = parse::args(kind, args);
+    let function = parse::function(kind, item.clone());
+    let probe = match &function {
+        Ok(function) => validate::probe(kind, function),
+        Err(error) => Err(error.clone()),
+    };
+    match (args, probe) {
+        (Ok(args), Ok(probe)) => {
+            let expansion = expand::probe(kind, &probe, &args);
+            quote!(#item #expansion)
+        }
+        (args, probe) => {
+            // Report every mistake at once, keep the function so the rest of
+            // the crate still resolves it, and satisfy `healthz::router()`
+            // so it adds no error of its own.
+            let errors =
+                [args.err(), probe.err()]
+                    .into_iter()
+                    .flatten()
+                    .reduce(|mut all, error| {
+                        all.combine(error);
+                        all
+                    });
+            let errors = errors.map(|errors| errors.to_compile_error());
+            let fallback = expand::fallback(kind);
+            quote!(#item #errors #fallback)
+        }
+    }
+}

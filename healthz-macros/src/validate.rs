@@ -1,0 +1,85 @@
+//! Checks that a function can be served as a probe, with one spanned error
+//! per problem, each naming the fix.
+
+use proc_macro2::Ident;
+use syn::{FnArg, ItemFn, ReturnType, Type};
+
+use crate::kind::Kind;
+
+/// What the expansion needs to know of a valid probe function.
+pub(crate) struct Probe<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) is_async: bool,
+    pub(crate) arguments: Vec<&'a Type>,
+    pub(crate) output: &'a ReturnType,
+}
+
+pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
+    let signature = &function.sig;
+    let mut errors = Errors::default();
+
+    if let Some(token) = &signature.constness {
+        errors.push(token, "a probe cannot be a `const fn`: its answer must be computed at each request; remove `const`");
+    }
+    if let Some(token) = &signature.unsafety {
+        errors.push(token, "a probe cannot be an `unsafe fn`: the router has no safety contract to uphold; remove `unsafe` and keep any `unsafe` block inside");
+    }
+    if !signature.generics.params.is_empty() || signature.generics.where_clause.is_some() {
+        errors.push(&signature.generics, "a probe cannot be generic: the router must know each argument's type; remove the generic parameters and name concrete types");
+    }
+    if let Some(variadic) = &signature.variadic {
+        errors.push(variadic, "a probe cannot be variadic");
+    }
+
+    let mut arguments = Vec::new();
+    for input in &signature.inputs {
+        match input {
+            FnArg::Receiver(receiver) => errors.push(
+                receiver,
+                &format!(
+                    "a probe cannot take `self`: make it a free function and reach shared data through `State<T>`, as in `{} fn {}(State(app): State<App>)`",
+                    kind.attribute(),
+                    kind.example_name(),
+                ),
+            ),
+            FnArg::Typed(typed) => match &*typed.ty {
+                Type::ImplTrait(ty) => errors.push(ty, "a probe argument cannot be `impl Trait`: name an extractor type, such as `State<App>` or `HeaderMap`"),
+                ty => arguments.push(ty),
+            },
+        }
+    }
+
+    if let ReturnType::Type(_, ty) = &signature.output
+        && let Type::ImplTrait(ty) = &**ty
+    {
+        errors.push(ty, "a probe cannot return `impl Trait`: return `()`, `bool` or `Result<(), E>`, and write `async fn` for a probe that awaits");
+    }
+
+    errors.finish(Probe {
+        ident: &signature.ident,
+        is_async: signature.asyncness.is_some(),
+        arguments,
+        output: &signature.output,
+    })
+}
+
+/// Every problem found, so that one compile shows them all.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, tokens: &impl quote::ToTokens, message: &str) {
+        let error = syn::Error::new_spanned(tokens, message);
+        match &mut self.0 {
+            Some(errors) => errors.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
+        match self.0 {
+            Some(errors) => Err(errors),
+            None => Ok(value),
+        }
+    }
+}

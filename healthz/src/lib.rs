@@ -1,0 +1,107 @@
+//! Kubernetes liveness and readiness endpoints for [axum], from plain
+//! functions.
+//!
+//! Mark one function `#[healthz::live]` and one `#[healthz::ready]`, merge
+//! [`healthz::router()`](router) into your app, and Kubernetes gets
+//! `/healthz/live` and `/healthz/ready`:
+//!
+//! ```
+//! use axum::{Router, extract::State, routing::get};
+//! use healthz::HealthError;
+//!
+//! #[derive(Clone)]
+//! struct Db;
+//! impl Db {
+//!     async fn ping(&self) -> Result<(), std::io::Error> { Ok(()) }
+//! }
+//!
+//! #[healthz::live]
+//! fn liveness() {}
+//!
+//! #[healthz::ready]
+//! async fn readiness(State(db): State<Db>) -> Result<(), HealthError> {
+//!     db.ping()
+//!         .await
+//!         .map_err(|e| HealthError::with_source("Can't connect to the database", e))
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/", get(|| async { "hello" }))
+//!     .merge(healthz::router())
+//!     .with_state(Db);
+//! ```
+//!
+//! Forget one of the two probes, or mark two functions for the same probe,
+//! and `healthz::router()` does not compile:
+//!
+//! ```text
+//! error[E0277]: no readiness probe is defined
+//!   --> src/main.rs:9:24
+//!    |
+//! 9  |     let app: Router = healthz::router();
+//!    |                       ^^^^^^^^^^^^^^^^^ this needs a readiness probe
+//!    |
+//!    = note: add `#[healthz::ready]` to a function, for example `#[healthz::ready] fn readiness() {}`
+//! ```
+//!
+//! # Answers
+//!
+//! The endpoints answer exactly what [Flask-Healthz] answers, so clients and
+//! tests written for it keep working: `application/problem+json` bodies in
+//! the spacing of Python's `json.dumps`, with `Cache-Control: no-store`.
+//!
+//! | case | status | body |
+//! | --- | --- | --- |
+//! | probe passes | 200 | `{"status": 200, "title": "OK"}` |
+//! | probe fails with reason R | 503 | `{"status": 503, "title": "R"}` |
+//! | `/healthz/<name>`, no such probe | 404 | `{"status": 404, "title": "The <name> check endpoint is not setup"}` |
+//!
+//! `HEAD` answers like `GET` without a body; other methods get `405` with an
+//! `Allow` header.
+//!
+//! # Probe functions
+//!
+//! A probe is an ordinary function, sync or `async`, that stays callable by
+//! its name. Its arguments are axum extractors that read only the request's
+//! parts: [`State`](axum::extract::State) (sub-states through
+//! [`FromRef`](axum::extract::FromRef) included),
+//! [`Extension`](axum::Extension), [`HeaderMap`](axum::http::HeaderMap), and
+//! any other [`FromRequestParts`](axum::extract::FromRequestParts) type. It
+//! returns a [`ProbeResult`]: `()`, `bool`, or `Result<(), E>` where `E` is
+//! [`HealthError`] or any error type, so `?` works.
+//!
+//! A sync probe runs on the async worker that serves the request: keep it to
+//! cheap, in-memory checks and make anything that does I/O `async`.
+//!
+//! # What the body shows
+//!
+//! A reason given to [`HealthError::new`] is answered as written. An error
+//! turned into a failure with `?` may name hosts or credentials: it is logged
+//! in full through [`tracing`](https://docs.rs/tracing) and answered with a
+//! fixed title, `The ready check failed`. To show an error's text, say so:
+//! `HealthError::new(error.to_string())`.
+//!
+//! # Other paths
+//!
+//! [`router_at`] serves the probes under another prefix;
+//! [`live_route`] and [`ready_route`] are the two endpoints alone, for any
+//! path layout such as the apiserver's `/livez` and `/readyz`.
+//!
+//! [Flask-Healthz]: https://github.com/fedora-infra/flask-healthz
+
+mod error;
+mod json;
+pub mod probe;
+mod response;
+mod result;
+mod router;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use error::HealthError;
+pub use result::ProbeResult;
+pub use router::{live_route, ready_route, router, router_at};
+
+pub use healthz_macros::{live, ready};

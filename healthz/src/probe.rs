@@ -1,0 +1,91 @@
+//! The compile-time link between the attributes and [`router`](crate::router).
+//!
+//! `#[healthz::live]` expands to the function itself plus an implementation
+//! of [`Live`] for [`Probes`], keyed by a marker type private to the
+//! expansion. `router()` asks for `Probes: Live<L, S> + Ready<R, S>` and lets
+//! rustc infer the markers: with exactly one implementation of each trait in
+//! the crate graph the call needs no arguments, with none it does not
+//! compile, and with two rustc reports both.
+
+use std::future::Future;
+
+use axum::http::request::Parts;
+
+use crate::HealthError;
+
+/// The type the probe attributes implement [`Live`] and [`Ready`] for.
+///
+/// It is never built; it only names the implementations.
+pub struct Probes {
+    _never: (),
+}
+
+/// The liveness probe: implemented by `#[healthz::live]`, not by hand.
+///
+/// `M` is a marker type private to one attribute expansion and `S` is the
+/// router's state type. The implementation exists for every `S` from which
+/// the probe's arguments can be extracted.
+///
+/// ```
+/// #[healthz::live]
+/// fn liveness() {}
+/// # #[healthz::ready] fn readiness() {}
+///
+/// let app: axum::Router = healthz::router();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "no liveness probe is defined",
+    label = "this needs a liveness probe",
+    note = "add `#[healthz::live]` to a function, for example `#[healthz::live] fn liveness() {{}}`"
+)]
+pub trait Live<M, S> {
+    /// Extracts the probe's arguments from the request and runs it.
+    fn check(
+        parts: Parts,
+        state: S,
+    ) -> impl Future<Output = Result<(), HealthError>> + Send + 'static;
+}
+
+/// The readiness probe: implemented by `#[healthz::ready]`, not by hand.
+///
+/// `M` is a marker type private to one attribute expansion and `S` is the
+/// router's state type. The implementation exists for every `S` from which
+/// the probe's arguments can be extracted.
+///
+/// ```
+/// # #[healthz::live] fn liveness() {}
+/// #[healthz::ready]
+/// async fn readiness() -> bool {
+///     true
+/// }
+///
+/// let app: axum::Router = healthz::router();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "no readiness probe is defined",
+    label = "this needs a readiness probe",
+    note = "add `#[healthz::ready]` to a function, for example `#[healthz::ready] fn readiness() {{}}`"
+)]
+pub trait Ready<M, S> {
+    /// Extracts the probe's arguments from the request and runs it.
+    fn check(
+        parts: Parts,
+        state: S,
+    ) -> impl Future<Output = Result<(), HealthError>> + Send + 'static;
+}
+
+/// Which probe an endpoint serves; it names the probe in fixed titles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Live,
+    Ready,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Live => "live",
+            Kind::Ready => "ready",
+        }
+    }
+}

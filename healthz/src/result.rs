@@ -1,0 +1,62 @@
+use crate::HealthError;
+
+/// What a probe function may return.
+///
+/// | returned | answer |
+/// | --- | --- |
+/// | `()` | passes |
+/// | `bool` | `true` passes, `false` fails with the fixed title |
+/// | `Result<(), E>` | `Ok` passes, `Err` fails; `E` is [`HealthError`] or any `std::error::Error + Send + Sync + 'static` |
+///
+/// Implement it for your own status types to return them from probes:
+///
+/// ```
+/// use healthz::{HealthError, ProbeResult};
+///
+/// enum Pool { Warm, Cold }
+///
+/// impl ProbeResult for Pool {
+///     fn into_probe_result(self) -> Result<(), HealthError> {
+///         match self {
+///             Pool::Warm => Ok(()),
+///             Pool::Cold => Err(HealthError::new("The pool is still warming up")),
+///         }
+///     }
+/// }
+///
+/// #[healthz::ready]
+/// fn readiness() -> Pool { Pool::Warm }
+/// # #[healthz::live] fn liveness() {}
+/// assert!(readiness().into_probe_result().is_ok());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a probe result",
+    label = "a probe returns `()`, `bool` or `Result<(), E>`",
+    note = "in `Result<(), E>`, `E` is `healthz::HealthError` or implements `std::error::Error + Send + Sync + 'static`"
+)]
+pub trait ProbeResult {
+    /// `Ok(())` when the probe passes.
+    fn into_probe_result(self) -> Result<(), HealthError>;
+}
+
+impl ProbeResult for () {
+    fn into_probe_result(self) -> Result<(), HealthError> {
+        Ok(())
+    }
+}
+
+impl ProbeResult for bool {
+    fn into_probe_result(self) -> Result<(), HealthError> {
+        if self {
+            Ok(())
+        } else {
+            Err(HealthError::unexplained())
+        }
+    }
+}
+
+impl<E: Into<HealthError>> ProbeResult for Result<(), E> {
+    fn into_probe_result(self) -> Result<(), HealthError> {
+        self.map_err(Into::into)
+    }
+}
