@@ -23,7 +23,7 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, _args: &Args) -> TokenStream 
         .collect();
     let types = &probe.arguments;
     let bounds = types.iter().map(|ty| {
-        quote_spanned! {ty.span()=> #ty: ::healthz::__private::FromRequestParts<__S> }
+        quote_spanned! {ty.span()=> __S: ::healthz::__private::ProbeArgument<#ty> }
     });
     let (parts, state) = if types.is_empty() {
         (quote!(_), quote!(_))
@@ -40,7 +40,7 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, _args: &Args) -> TokenStream 
     };
     let body = quote_spanned! {span=>
         async move {
-            #(let #bindings = ::healthz::__private::extract::<#types, __S>(&mut parts, &state).await?;)*
+            #(let #bindings = <__S as ::healthz::__private::ProbeArgument<#types>>::extract(&mut parts, &state).await?;)*
             #into_result(#ident(#(#bindings),*) #dot_await)
         }
     };

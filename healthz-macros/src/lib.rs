@@ -92,7 +92,10 @@ fn probe(
                         all
                     });
             let errors = errors.map(|errors| errors.to_compile_error());
-            let fallback = expand::fallback(kind);
+            // A method sits in an `impl` block, where the fallback's items
+            // are not allowed.
+            let is_method = function.is_ok_and(|function| function.sig.receiver().is_some());
+            let fallback = (!is_method).then(|| expand::fallback(kind));
             quote!(#item #errors #fallback)
         }
     }

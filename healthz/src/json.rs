@@ -35,7 +35,7 @@ impl serde_json::ser::Formatter for PythonFormatter {
         // separately; Python also escapes DEL and everything above ASCII.
         let mut rest = fragment;
         while let Some(at) = rest.find(|c: char| !(' '..='~').contains(&c)) {
-            w.write_all(rest[..at].as_bytes())?;
+            w.write_all(&rest.as_bytes()[..at])?;
             let c = rest[at..]
                 .chars()
                 .next()

@@ -89,6 +89,7 @@
 //!
 //! [Flask-Healthz]: https://github.com/fedora-infra/flask-healthz
 
+mod argument;
 mod error;
 mod json;
 pub mod probe;

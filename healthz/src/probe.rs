@@ -12,6 +12,7 @@ use std::future::Future;
 use axum::http::request::Parts;
 
 use crate::HealthError;
+pub use crate::argument::ProbeArgument;
 
 /// The type the probe attributes implement [`Live`] and [`Ready`] for.
 ///

@@ -1,0 +1,67 @@
+//! How a probe's arguments are taken from the request.
+
+use std::any::type_name;
+use std::fmt;
+use std::future::Future;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+
+use crate::HealthError;
+
+/// Extracts a probe argument of type `T` from a request to a router whose
+/// state is `Self`.
+///
+/// Implemented for every state type from which `T` can be extracted; the
+/// attributes use it, there is no need to implement it by hand.
+///
+/// The expansion bounds the state type `S: ProbeArgument<T>` rather than
+/// `T: FromRequestParts<S>`: an obligation on a state type that is still
+/// unknown waits until the app fixes it, so a state that cannot provide `T`
+/// is reported against the app's state instead of being inferred from `T`.
+pub trait ProbeArgument<T>: Send + Sync {
+    /// Extracts `T`; a rejection fails the probe without answering the
+    /// rejection's own text.
+    fn extract(
+        parts: &mut Parts,
+        state: &Self,
+    ) -> impl Future<Output = Result<T, HealthError>> + Send;
+}
+
+impl<S, T> ProbeArgument<T> for S
+where
+    S: Send + Sync,
+    T: FromRequestParts<S>,
+{
+    async fn extract(parts: &mut Parts, state: &Self) -> Result<T, HealthError> {
+        T::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| {
+                HealthError::from(Rejected {
+                    argument: type_name::<T>(),
+                    status: rejection.into_response().status(),
+                })
+            })
+    }
+}
+
+/// A rejected argument, logged; the body gets the probe's fixed title.
+#[derive(Debug)]
+struct Rejected {
+    argument: &'static str,
+    status: StatusCode,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "could not extract the argument `{}` ({})",
+            self.argument, self.status
+        )
+    }
+}
+
+impl std::error::Error for Rejected {}

@@ -1,0 +1,6 @@
+#[healthz::ready]
+fn readiness() {}
+
+fn main() {
+    let _: axum::Router = healthz::router();
+}

@@ -1,0 +1,9 @@
+#[healthz::live]
+struct Liveness;
+
+#[healthz::ready]
+fn readiness() {}
+
+fn main() {
+    let _: axum::Router = healthz::router();
+}

@@ -1,0 +1,11 @@
+struct App;
+
+impl App {
+    #[healthz::live]
+    fn liveness(&self) {}
+}
+
+#[healthz::ready]
+fn readiness() {}
+
+fn main() {}

@@ -1,0 +1,13 @@
+#[healthz::live]
+fn liveness() -> String {
+    String::from("ok")
+}
+
+#[healthz::ready]
+async fn readiness() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {
+    let _: axum::Router = healthz::router();
+}
