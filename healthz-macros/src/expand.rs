@@ -15,7 +15,7 @@ use crate::validate::Probe;
 /// clash with anything, and is generic over the router's state type `__S`,
 /// bounded by what the arguments need: a probe taking `State<Db>` serves
 /// any app whose state can give a `Db`.
-pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, _args: &Args) -> TokenStream {
+pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
     let ident = probe.ident;
     let span = ident.span();
     let bindings: Vec<_> = (0..probe.arguments.len())
@@ -44,11 +44,21 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, _args: &Args) -> TokenStream 
             #into_result(#ident(#(#bindings),*) #dot_await)
         }
     };
+    let timeout = args.timeout.map(|millis| quote!(.timeout_ms(#millis)));
+    let cache = args.cache.map(|millis| quote!(.cache_ms(#millis)));
+    let options = (timeout.is_some() || cache.is_some()).then(|| {
+        quote! {
+            const OPTIONS: ::healthz::__private::Options =
+                ::healthz::__private::Options::DEFAULT #timeout #cache;
+        }
+    });
     implementation(
         kind,
         span,
         quote!(#(#bounds,)*),
         quote! {
+            #options
+
             fn check(
                 #parts: ::healthz::__private::RequestParts,
                 #state: __S,

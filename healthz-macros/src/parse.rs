@@ -2,22 +2,100 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::{Item, ItemFn};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprLit, Item, ItemFn, Lit, Meta, Token};
 
 use crate::kind::Kind;
+use crate::validate::Errors;
 
-/// The arguments inside `#[healthz::live(...)]`.
-pub(crate) struct Args;
+/// The arguments inside `#[healthz::live(...)]`, as milliseconds.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) timeout: Option<u64>,
+    pub(crate) cache: Option<u64>,
+}
 
 pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
-    if tokens.is_empty() {
-        Ok(Args)
-    } else {
-        Err(syn::Error::new_spanned(
-            tokens,
-            format!("`{}` takes no arguments", kind.attribute()),
-        ))
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
+    let mut args = Args::default();
+    let mut errors = Errors::default();
+    for meta in &metas {
+        let name = meta
+            .path()
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let slot = match name.as_str() {
+            "timeout" => &mut args.timeout,
+            "cache" => &mut args.cache,
+            _ => {
+                errors.push(
+                    meta.path(),
+                    &format!(
+                        "unknown argument `{}`: `{}` takes `timeout = \"2s\"` and `cache = \"5s\"`",
+                        meta.path().to_token_stream(),
+                        kind.attribute()
+                    ),
+                );
+                continue;
+            }
+        };
+        let value = match meta {
+            Meta::NameValue(meta) => &meta.value,
+            _ => {
+                errors.push(
+                    meta,
+                    &format!("`{name}` needs a value: write `{name} = \"2s\"`"),
+                );
+                continue;
+            }
+        };
+        match duration(&name, value) {
+            Ok(_) if slot.is_some() => {
+                errors.push(meta.path(), &format!("`{name}` is given twice"))
+            }
+            Ok(0) if name == "timeout" => errors.push(
+                value,
+                "a timeout must be above zero, such as `timeout = \"500ms\"`",
+            ),
+            Ok(0) => errors.push(value, "a zero cache caches nothing: remove `cache`"),
+            Ok(millis) => *slot = Some(millis),
+            Err(message) => errors.push(value, &message),
+        }
     }
+    errors.finish(args)
+}
+
+/// Reads a duration written as a string: `"500ms"`, `"2s"`, `"1m"`, `"1h"`.
+fn duration(name: &str, value: &Expr) -> Result<u64, String> {
+    let expected = format!(
+        "write `{name}` as a string with a unit: `{name} = \"500ms\"`, `\"2s\"`, `\"1m\"` or `\"1h\"`"
+    );
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(text),
+        ..
+    }) = value
+    else {
+        return Err(expected);
+    };
+    let text = text.value();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("`{text}` is not a duration: {expected}")),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| number.checked_mul(scale))
+        .ok_or_else(|| format!("`{text}` is not a duration: {expected}"))
 }
 
 /// The function the attribute is placed on; anything else is an error at
@@ -57,5 +135,39 @@ fn head(item: &Item) -> TokenStream {
         Item::Mod(item) => pair(&item.mod_token, &item.ident),
         Item::Impl(item) => pair(&item.impl_token, &item.self_ty),
         _ => item.to_token_stream(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn millis(text: &str) -> Result<u64, String> {
+        duration("cache", &syn::parse_str(text).unwrap())
+    }
+
+    #[test]
+    fn reads_durations_with_units() {
+        assert_eq!(millis(r#""250ms""#), Ok(250));
+        assert_eq!(millis(r#""2s""#), Ok(2_000));
+        assert_eq!(millis(r#""1m""#), Ok(60_000));
+        assert_eq!(millis(r#""1h""#), Ok(3_600_000));
+        assert_eq!(millis(r#""0s""#), Ok(0));
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_duration() {
+        for text in [
+            r#""soon""#,
+            r#""5""#,
+            r#""s""#,
+            r#""-1s""#,
+            r#""1.5s""#,
+            "5",
+            "-1",
+            r#""99999999999999999999s""#,
+        ] {
+            assert!(millis(text).is_err(), "{text} was accepted");
+        }
     }
 }

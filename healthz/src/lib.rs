@@ -92,10 +92,12 @@
 mod argument;
 mod error;
 mod json;
+mod options;
 pub mod probe;
 mod response;
 mod result;
 mod router;
+mod runner;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -13,6 +13,7 @@ use axum::http::request::Parts;
 
 use crate::HealthError;
 pub use crate::argument::ProbeArgument;
+pub use crate::options::Options;
 
 /// The type the probe attributes implement [`Live`] and [`Ready`] for.
 ///
@@ -40,6 +41,9 @@ pub struct Probes {
     note = "add `#[healthz::live]` to a function, for example `#[healthz::live] fn liveness() {{}}`"
 )]
 pub trait Live<M, S> {
+    /// The timeout and caching set in the attribute.
+    const OPTIONS: Options = Options::DEFAULT;
+
     /// Extracts the probe's arguments from the request and runs it.
     fn check(
         parts: Parts,
@@ -68,6 +72,9 @@ pub trait Live<M, S> {
     note = "add `#[healthz::ready]` to a function, for example `#[healthz::ready] fn readiness() {{}}`"
 )]
 pub trait Ready<M, S> {
+    /// The timeout and caching set in the attribute.
+    const OPTIONS: Options = Options::DEFAULT;
+
     /// Extracts the probe's arguments from the request and runs it.
     fn check(
         parts: Parts,

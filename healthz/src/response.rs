@@ -1,14 +1,11 @@
 //! The HTTP answers, byte for byte those of Flask-Healthz.
 
-use std::borrow::Cow;
-
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use crate::HealthError;
 use crate::json::{self, Problem};
-use crate::probe::Kind;
+use crate::runner::Answer;
 
 const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
@@ -16,19 +13,17 @@ const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 /// `json.dumps({"status": 200, "title": "OK"})`, answered by every passing probe.
 const PASSED: &[u8] = br#"{"status": 200, "title": "OK"}"#;
 
-/// The answer to one run of a probe.
-pub(crate) fn probe(kind: Kind, result: Result<(), HealthError>) -> Response {
-    match result {
-        Ok(()) => problem(StatusCode::OK, Body::from(PASSED)),
-        Err(error) => {
-            tracing::warn!(probe = kind.name(), error = %error, "health check failed");
-            let title = match error.reason() {
-                Some(reason) => Cow::Borrowed(reason),
-                None => Cow::Owned(format!("The {} check failed", kind.name())),
-            };
-            failed(StatusCode::SERVICE_UNAVAILABLE, &title)
-        }
+/// The response for a probe's answer.
+pub(crate) fn probe(answer: &Answer) -> Response {
+    match answer {
+        Answer::Passed => problem(StatusCode::OK, Body::from(PASSED)),
+        Answer::Failed(body) => problem(StatusCode::SERVICE_UNAVAILABLE, Body::from(body.clone())),
     }
+}
+
+/// The body of a failed probe.
+pub(crate) fn failure_body(title: &str) -> Bytes {
+    Bytes::from(json::to_vec(&Problem { status: 503, title }))
 }
 
 /// The answer for `<prefix>/<name>` when no probe has that name.

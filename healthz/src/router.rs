@@ -1,11 +1,13 @@
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
 use axum::routing::{MethodRouter, get};
 
-use crate::probe::{Kind, Live, Probes, Ready};
+use crate::probe::{Kind, Live, Options, Probes, Ready};
+use crate::runner::Runner;
 use crate::{HealthError, response};
 
 /// The probe endpoints under `/healthz`, ready to merge into an app.
@@ -109,7 +111,11 @@ where
     L: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    probe_route(Kind::Live, <Probes as Live<L, S>>::check)
+    probe_route(
+        Kind::Live,
+        <Probes as Live<L, S>>::OPTIONS,
+        <Probes as Live<L, S>>::check,
+    )
 }
 
 /// The readiness endpoint alone, to mount at a path of your choosing.
@@ -129,17 +135,22 @@ where
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    probe_route(Kind::Ready, <Probes as Ready<R, S>>::check)
+    probe_route(
+        Kind::Ready,
+        <Probes as Ready<R, S>>::OPTIONS,
+        <Probes as Ready<R, S>>::check,
+    )
 }
 
-fn probe_route<S, F, Fut>(kind: Kind, check: F) -> MethodRouter<S>
+fn probe_route<S, F, Fut>(kind: Kind, options: Options, check: F) -> MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<(), HealthError>> + Send + 'static,
 {
+    let runner = Arc::new(Runner::new(kind, options));
     get(move |State(state): State<S>, request: Request| async move {
         let (parts, _body) = request.into_parts();
-        response::probe(kind, check(parts, state).await)
+        response::probe(&runner.answer(|| check(parts, state)).await)
     })
 }

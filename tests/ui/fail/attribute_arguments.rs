@@ -1,7 +1,7 @@
 #[healthz::live(fast)]
 fn liveness() {}
 
-#[healthz::ready]
+#[healthz::ready(timeout)]
 fn readiness() {}
 
 fn main() {

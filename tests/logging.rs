@@ -1,0 +1,175 @@
+//! What probes write to the log: nothing while they pass, one line per change
+//! of state, and nothing in an access log merged before them.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use healthz::HealthError;
+use tower_http::trace::TraceLayer;
+use tracing::subscriber::DefaultGuard;
+
+#[derive(Clone, Default)]
+struct Switch(Arc<Mutex<Option<Failure>>>);
+
+#[derive(Clone, Copy)]
+enum Failure {
+    Reason(&'static str),
+    Hidden(&'static str),
+}
+
+impl Switch {
+    fn set(&self, failure: Option<Failure>) {
+        *self.0.lock().unwrap() = failure;
+    }
+}
+
+#[healthz::live]
+fn liveness() {}
+
+#[healthz::ready]
+async fn readiness(State(switch): State<Switch>) -> Result<(), HealthError> {
+    let failure = *switch.0.lock().unwrap();
+    match failure {
+        None => Ok(()),
+        Some(Failure::Reason(reason)) => Err(HealthError::new(reason)),
+        Some(Failure::Hidden(text)) => Err(io::Error::other(text))?,
+    }
+}
+
+/// Everything logged on this thread, as text.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Sends every event and span on this thread, at every level, here.
+    fn install() -> (Captured, DefaultGuard) {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.text().matches(needle).count()
+    }
+}
+
+impl io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+// A current-thread runtime keeps the server's tasks on the thread whose
+// subscriber captures them.
+#[tokio::test(flavor = "current_thread")]
+async fn passing_probes_write_nothing_and_stay_out_of_the_access_log() {
+    let (log, _guard) = Captured::install();
+    let app = Router::new()
+        .route("/", get(|| async { "home" }))
+        .layer(TraceLayer::new_for_http())
+        .merge(healthz::router())
+        .with_state(Switch::default());
+    let addr = healthz_suite::serve(app).await;
+
+    assert_eq!(healthz_suite::get(addr, "/").await.status, 200);
+    for _ in 0..5 {
+        assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 200);
+        assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 200);
+    }
+
+    let text = log.text();
+    assert_eq!(
+        log.count("started processing request"),
+        1,
+        "only `/` is in the access log:\n{text}"
+    );
+    assert!(
+        text.contains("uri=/ "),
+        "the access log has the app's request:\n{text}"
+    );
+    assert!(
+        !text.contains("/healthz"),
+        "probe requests reached the access log:\n{text}"
+    );
+    assert!(
+        !text.contains("healthz::"),
+        "passing probes logged:\n{text}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_failure_is_logged_once_per_change_of_state() {
+    let (log, _guard) = Captured::install();
+    let switch = Switch::default();
+    let app = Router::new()
+        .merge(healthz::router())
+        .with_state(switch.clone());
+    let addr = healthz_suite::serve(app).await;
+    let ready = || healthz_suite::get(addr, "/healthz/ready");
+
+    switch.set(Some(Failure::Reason("Database down")));
+    for _ in 0..5 {
+        assert_eq!(ready().await.status, 503);
+    }
+    assert_eq!(log.count(" WARN "), 1, "{}", log.text());
+    assert_eq!(log.count("Database down"), 1);
+
+    switch.set(None);
+    for _ in 0..3 {
+        assert_eq!(ready().await.status, 200);
+    }
+    assert_eq!(log.count(" INFO "), 1, "{}", log.text());
+    assert!(log.text().contains("health check passes again"));
+
+    switch.set(Some(Failure::Reason("Cache down")));
+    ready().await;
+    ready().await;
+    assert_eq!(
+        log.count(" WARN "),
+        2,
+        "a new reason is a new state: {}",
+        log.text()
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_hidden_error_is_logged_in_full_but_not_answered() {
+    let (log, _guard) = Captured::install();
+    let switch = Switch::default();
+    let app = Router::new()
+        .merge(healthz::router())
+        .with_state(switch.clone());
+    let addr = healthz_suite::serve(app).await;
+
+    switch.set(Some(Failure::Hidden(
+        "connect to db.internal:5432 as admin failed",
+    )));
+    let reply = healthz_suite::get(addr, "/healthz/ready").await;
+    assert_eq!(
+        reply.text(),
+        r#"{"status": 503, "title": "The ready check failed"}"#
+    );
+    let text = log.text();
+    assert!(
+        text.contains("connect to db.internal:5432 as admin failed"),
+        "{text}"
+    );
+    assert!(text.contains("WARN"), "{text}");
+}
