@@ -81,6 +81,33 @@
 //! fixed title, `The ready check failed`. To show an error's text, say so:
 //! `HealthError::new(error.to_string())`.
 //!
+//! # Timeouts, caching and panics
+//!
+//! ```
+//! # #[healthz::live] fn liveness() {}
+//! #[healthz::ready(timeout = "2s", cache = "5s")]
+//! async fn readiness() -> bool {
+//!     true
+//! }
+//! ```
+//!
+//! - A check that runs past its `timeout` (900 ms by default, to answer within
+//!   Kubernetes' default `timeoutSeconds: 1`) is dropped and answers
+//!   `The ready check timed out after 2s`.
+//! - A check that panics answers `The ready check panicked`; the message is
+//!   logged and the server keeps serving.
+//! - Requests that arrive while a check runs share its answer.
+//! - With `cache`, an answer, pass or fail, is reused for that long.
+//!
+//! # Logging
+//!
+//! Passing probes write nothing. A failure is logged once through
+//! [`tracing`](https://docs.rs/tracing) at `WARN`, with the full error; the
+//! same failure again is not logged, and recovery is logged once at `INFO`.
+//! To keep probe requests out of an access log such as tower-http's
+//! `TraceLayer`, merge [`router()`] after the `.layer(...)` call: axum layers
+//! wrap only the routes added before them.
+//!
 //! # Other paths
 //!
 //! [`router_at`] serves the probes under another prefix;

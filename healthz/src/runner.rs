@@ -5,15 +5,16 @@
 
 use std::any::Any;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
+use std::pin::pin;
 use std::sync::Mutex;
-use std::task::{Context, Poll};
-use std::time::Instant;
+use std::task::Poll;
+use std::time::Duration;
 
 use axum::body::Bytes;
-use tokio::sync::watch;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep};
 
 use crate::HealthError;
 use crate::options::{Options, Spelled};
@@ -37,26 +38,25 @@ pub(crate) struct Runner {
     last_failure: Mutex<Option<String>>,
 }
 
-enum Entry {
-    Cached(Answer),
-    Lead(watch::Sender<Option<Answer>>),
-    Wait(watch::Receiver<Option<Answer>>),
-}
-
 enum Slot {
     Idle,
-    Running(watch::Receiver<Option<Answer>>),
-    Cached { until: Instant, answer: Answer },
+    /// A run is under way; these requests wait for its answer.
+    Running(Vec<oneshot::Sender<Answer>>),
+    Cached {
+        until: Instant,
+        answer: Answer,
+    },
+}
+
+enum Entry {
+    Cached(Answer),
+    Lead,
+    Wait(oneshot::Receiver<Answer>),
 }
 
 impl Runner {
     pub(crate) fn new(kind: Kind, options: Options) -> Self {
-        Runner {
-            kind,
-            options,
-            slot: Mutex::new(Slot::Idle),
-            last_failure: Mutex::new(None),
-        }
+        Runner { kind, options, slot: Mutex::new(Slot::Idle), last_failure: Mutex::new(None) }
     }
 
     /// The answer to one request: a fresh cached result, the result of the
@@ -69,13 +69,13 @@ impl Runner {
         loop {
             match self.enter() {
                 Entry::Cached(answer) => return answer,
-                Entry::Lead(publish) => {
+                Entry::Lead => {
                     let check = check.take().expect("a request leads at most one run");
-                    return self.lead(publish, check()).await;
+                    return self.lead(check()).await;
                 }
-                Entry::Wait(mut running) => {
-                    if let Ok(answer) = running.wait_for(Option::is_some).await {
-                        return answer.clone().expect("waited for an answer");
+                Entry::Wait(answer) => {
+                    if let Ok(answer) = answer.await {
+                        return answer;
                     }
                     // The request that led the run went away before it
                     // ended; the next one through the slot runs it again.
@@ -86,47 +86,51 @@ impl Runner {
 
     fn enter(&self) -> Entry {
         let mut slot = self.slot.lock().expect("probe slot lock");
-        match &*slot {
-            Slot::Cached { until, answer } if Instant::now() < *until => {
-                Entry::Cached(answer.clone())
+        match &mut *slot {
+            Slot::Cached { until, answer } if Instant::now() < *until => Entry::Cached(answer.clone()),
+            Slot::Running(waiting) => {
+                let (send, receive) = oneshot::channel();
+                waiting.push(send);
+                Entry::Wait(receive)
             }
-            Slot::Running(running) => Entry::Wait(running.clone()),
             _ => {
-                let (publish, running) = watch::channel(None);
-                *slot = Slot::Running(running);
-                Entry::Lead(publish)
+                *slot = Slot::Running(Vec::new());
+                Entry::Lead
             }
         }
     }
 
-    async fn lead<Fut>(&self, publish: watch::Sender<Option<Answer>>, check: Fut) -> Answer
+    async fn lead<Fut>(&self, check: Fut) -> Answer
     where
         Fut: Future<Output = Result<(), HealthError>>,
     {
         let abandoned = ResetIfAbandoned(Some(&self.slot));
         let timeout = self.options.timeout();
-        let result = match CatchUnwind(Box::pin(tokio::time::timeout(timeout, check))).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_elapsed)) => Err(HealthError::new(format!(
+        let result = match bounded(check, timeout).await {
+            Ok(result) => result,
+            Err(Stopped::TimedOut) => Err(HealthError::new(format!(
                 "The {} check timed out after {}",
                 self.kind.name(),
                 Spelled(timeout)
             ))),
-            Err(panic) => Err(HealthError::with_source(
+            Err(Stopped::Panicked(panic)) => Err(HealthError::with_source(
                 format!("The {} check panicked", self.kind.name()),
                 Panicked::from(panic),
             )),
         };
         let answer = self.settle(result);
         abandoned.disarm();
-        *self.slot.lock().expect("probe slot lock") = match self.options.cache() {
-            Some(period) => Slot::Cached {
-                until: Instant::now() + period,
-                answer: answer.clone(),
-            },
+        let next = match self.options.cache() {
+            Some(period) => Slot::Cached { until: Instant::now() + period, answer: answer.clone() },
             None => Slot::Idle,
         };
-        publish.send_replace(Some(answer.clone()));
+        let previous = std::mem::replace(&mut *self.slot.lock().expect("probe slot lock"), next);
+        if let Slot::Running(waiting) = previous {
+            for waiter in waiting {
+                // A waiter whose request went away no longer listens.
+                let _ = waiter.send(answer.clone());
+            }
+        }
         answer
     }
 
@@ -176,21 +180,34 @@ impl Drop for ResetIfAbandoned<'_> {
     }
 }
 
-/// Turns a panic while polling the check into an `Err` with its payload.
-struct CatchUnwind<F>(Pin<Box<F>>);
+enum Stopped {
+    TimedOut,
+    Panicked(Box<dyn Any + Send>),
+}
 
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // The future is dropped right after a panic, never polled again, so
+/// Runs `check` with panics caught and a `timeout`, after which it is
+/// dropped. The timer starts only if the check does not finish at its first
+/// poll, so a check that never waits costs no timer.
+async fn bounded<F: Future>(check: F, timeout: Duration) -> Result<F::Output, Stopped> {
+    let mut check = pin!(check);
+    let mut timer = pin!(None::<Sleep>);
+    poll_fn(|cx| {
+        // The check is dropped right after a panic, never polled again, so
         // no broken state of it can be observed.
-        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(panic) => Poll::Ready(Err(panic)),
+        match catch_unwind(AssertUnwindSafe(|| check.as_mut().poll(cx))) {
+            Ok(Poll::Ready(output)) => return Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => {}
+            Err(panic) => return Poll::Ready(Err(Stopped::Panicked(panic))),
         }
-    }
+        if timer.is_none() {
+            timer.set(Some(tokio::time::sleep(timeout)));
+        }
+        match timer.as_mut().as_pin_mut().map(|timer| timer.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Err(Stopped::TimedOut)),
+            _ => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// A check's panic message, for the log only.
@@ -217,3 +234,64 @@ impl fmt::Display for Panicked {
 }
 
 impl std::error::Error for Panicked {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn body(answer: &Answer) -> &str {
+        match answer {
+            Answer::Passed => "passed",
+            Answer::Failed(body) => std::str::from_utf8(body).unwrap(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_past_its_timeout_fails_with_a_fixed_title() {
+        let runner = Runner::new(Kind::Ready, Options::DEFAULT.timeout_ms(1_500));
+        let answer = runner.answer(|| std::future::pending()).await;
+        assert_eq!(body(&answer), r#"{"status": 503, "title": "The ready check timed out after 1500ms"}"#);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cached_answer_expires_after_its_period() {
+        let runner = Runner::new(Kind::Live, Options::DEFAULT.cache_ms(5_000));
+        let runs = AtomicUsize::new(0);
+        let check = || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            Err(HealthError::new("down"))
+        };
+        assert_eq!(body(&runner.answer(check).await), r#"{"status": 503, "title": "down"}"#);
+        tokio::time::advance(Duration::from_millis(4_999)).await;
+        runner.answer(check).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        tokio::time::advance(Duration::from_millis(1)).await;
+        runner.answer(check).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_runs_the_check_when_the_leading_request_goes_away() {
+        let runner = Arc::new(Runner::new(Kind::Ready, Options::DEFAULT));
+        let mut leader = Box::pin(runner.answer(|| std::future::pending()));
+        tokio::select! {
+            biased;
+            _ = &mut leader => unreachable!("the leader's check never ends"),
+            () = tokio::task::yield_now() => {}
+        }
+
+        let waiter = tokio::spawn({
+            let runner = runner.clone();
+            async move { runner.answer(|| async { Ok(()) }).await }
+        });
+        // Let the waiter queue behind the leader's run, then drop the leader.
+        while !matches!(&*runner.slot.lock().unwrap(), Slot::Running(waiting) if !waiting.is_empty()) {
+            tokio::task::yield_now().await;
+        }
+        drop(leader);
+        assert!(matches!(waiter.await.unwrap(), Answer::Passed));
+    }
+}
