@@ -37,7 +37,9 @@ fn request(path: &'static str) -> Request<Body> {
 async fn call(app: &Router, path: &'static str) {
     let response = app.clone().oneshot(request(path)).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    axum::body::to_bytes(response.into_body(), 64).await.unwrap();
+    axum::body::to_bytes(response.into_body(), 64)
+        .await
+        .unwrap();
 }
 
 fn probe_path(c: &mut Criterion) {
@@ -52,10 +54,12 @@ fn probe_path(c: &mut Criterion) {
         b.to_async(&runtime).iter(|| call(&hand, "/healthz/live"))
     });
     group.bench_function("healthz sync probe", |b| {
-        b.to_async(&runtime).iter(|| call(&healthz, "/healthz/live"))
+        b.to_async(&runtime)
+            .iter(|| call(&healthz, "/healthz/live"))
     });
     group.bench_function("healthz async probe", |b| {
-        b.to_async(&runtime).iter(|| call(&healthz, "/healthz/ready"))
+        b.to_async(&runtime)
+            .iter(|| call(&healthz, "/healthz/ready"))
     });
     group.finish();
 }

@@ -46,9 +46,22 @@ impl Reply {
 /// Gives up after five seconds, so a hung server fails the test instead of
 /// stalling it.
 pub async fn request(addr: SocketAddr, method: &str, path: &str) -> Reply {
-    tokio::time::timeout(Duration::from_secs(5), exchange(addr, method, path))
-        .await
-        .unwrap_or_else(|_| panic!("{method} {path}: no answer within 5 s"))
+    request_with(addr, method, path, &[]).await
+}
+
+/// [`request`] with extra request headers.
+pub async fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        exchange(addr, method, path, headers),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{method} {path}: no answer within 5 s"))
 }
 
 /// `GET path`.
@@ -56,9 +69,13 @@ pub async fn get(addr: SocketAddr, path: &str) -> Reply {
     request(addr, "GET", path).await
 }
 
-async fn exchange(addr: SocketAddr, method: &str, path: &str) -> Reply {
+async fn exchange(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
     stream
         .write_all(head.as_bytes())
         .await

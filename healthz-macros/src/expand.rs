@@ -35,13 +35,13 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
         ReturnType::Default => span,
         ReturnType::Type(_, ty) => ty.span(),
     };
-    let into_result = quote_spanned! {output_span=>
-        ::healthz::__private::ProbeResult::into_probe_result
+    let into_outcome = quote_spanned! {output_span=>
+        ::healthz::__private::IntoOutcome::into_outcome
     };
     let body = quote_spanned! {span=>
         async move {
             #(let #bindings = <__S as ::healthz::__private::ProbeArgument<#types>>::extract(&mut parts, &state).await?;)*
-            #into_result(#ident(#(#bindings),*) #dot_await)
+            ::core::result::Result::Ok(#into_outcome(#ident(#(#bindings),*) #dot_await))
         }
     };
     let timeout = args.timeout.map(|millis| quote!(.timeout_ms(#millis)));
@@ -63,7 +63,7 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
                 #parts: ::healthz::__private::RequestParts,
                 #state: __S,
             ) -> impl ::core::future::Future<
-                Output = ::core::result::Result<(), ::healthz::HealthError>,
+                Output = ::core::result::Result<::healthz::__private::Outcome, ::healthz::HealthError>,
             > + ::core::marker::Send + 'static {
                 #body
             }
@@ -83,7 +83,7 @@ pub(crate) fn fallback(kind: Kind) -> TokenStream {
                 _: ::healthz::__private::RequestParts,
                 _: __S,
             ) -> impl ::core::future::Future<
-                Output = ::core::result::Result<(), ::healthz::HealthError>,
+                Output = ::core::result::Result<::healthz::__private::Outcome, ::healthz::HealthError>,
             > + ::core::marker::Send + 'static {
                 async { ::core::unreachable!() }
             }

@@ -117,10 +117,14 @@
 //! [Flask-Healthz]: https://github.com/fedora-infra/flask-healthz
 
 mod argument;
+mod checks;
 mod error;
 mod json;
 mod options;
 pub mod probe;
+mod render;
+mod report;
+mod request;
 mod response;
 mod result;
 mod router;
@@ -130,6 +134,7 @@ mod runner;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use checks::Checks;
 pub use error::HealthError;
 pub use result::ProbeResult;
 pub use router::{live_route, ready_route, router, router_at};

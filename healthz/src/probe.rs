@@ -13,6 +13,7 @@ use axum::http::request::Parts;
 
 use crate::HealthError;
 pub use crate::argument::ProbeArgument;
+use crate::checks::Outcome;
 pub use crate::options::Options;
 
 /// The type the probe attributes implement [`Live`] and [`Ready`] for.
@@ -48,7 +49,7 @@ pub trait Live<M, S> {
     fn check(
         parts: Parts,
         state: S,
-    ) -> impl Future<Output = Result<(), HealthError>> + Send + 'static;
+    ) -> impl Future<Output = Result<Outcome, HealthError>> + Send + 'static;
 }
 
 /// The readiness probe: implemented by `#[healthz::ready]`, not by hand.
@@ -79,7 +80,7 @@ pub trait Ready<M, S> {
     fn check(
         parts: Parts,
         state: S,
-    ) -> impl Future<Output = Result<(), HealthError>> + Send + 'static;
+    ) -> impl Future<Output = Result<Outcome, HealthError>> + Send + 'static;
 }
 
 /// Which probe an endpoint serves; it names the probe in fixed titles.

@@ -4,11 +4,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
+use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
 use crate::probe::{Kind, Live, Options, Probes, Ready};
-use crate::runner::Runner;
-use crate::{HealthError, response};
+use crate::runner::{Evaluation, Runner};
+use crate::{request, response};
 
 /// The probe endpoints under `/healthz`, ready to merge into an app.
 ///
@@ -78,9 +79,21 @@ where
         prefix.is_empty() || prefix.starts_with('/'),
         "a healthz prefix starts with `/`, got {prefix:?}"
     );
+    let live = Endpoint::new(
+        Kind::Live,
+        <Probes as Live<L, S>>::OPTIONS,
+        <Probes as Live<L, S>>::check,
+    );
+    let ready = Endpoint::new(
+        Kind::Ready,
+        <Probes as Ready<R, S>>::OPTIONS,
+        <Probes as Ready<R, S>>::check,
+    );
     let router = Router::new()
-        .route(&format!("{prefix}/live"), live_route::<L, S>())
-        .route(&format!("{prefix}/ready"), ready_route::<R, S>());
+        .route(&format!("{prefix}/live"), live.whole())
+        .route(&format!("{prefix}/live/{{check}}"), live.one())
+        .route(&format!("{prefix}/ready"), ready.whole())
+        .route(&format!("{prefix}/ready/{{check}}"), ready.one());
     if prefix.is_empty() {
         router
     } else {
@@ -111,11 +124,12 @@ where
     L: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    probe_route(
+    Endpoint::new(
         Kind::Live,
         <Probes as Live<L, S>>::OPTIONS,
         <Probes as Live<L, S>>::check,
     )
+    .whole()
 }
 
 /// The readiness endpoint alone, to mount at a path of your choosing.
@@ -135,22 +149,87 @@ where
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    probe_route(
+    Endpoint::new(
         Kind::Ready,
         <Probes as Ready<R, S>>::OPTIONS,
         <Probes as Ready<R, S>>::check,
     )
+    .whole()
 }
 
-fn probe_route<S, F, Fut>(kind: Kind, options: Options, check: F) -> MethodRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-    F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), HealthError>> + Send + 'static,
-{
-    let runner = Arc::new(Runner::new(kind, options));
-    get(move |State(state): State<S>, request: Request| async move {
+/// Serves one probe: the whole of it at the probe's path, and one of its
+/// named checks at `<path>/<check>`, sharing one runner.
+struct Endpoint<F> {
+    kind: Kind,
+    runner: Arc<Runner>,
+    check: F,
+}
+
+impl<F: Clone> Clone for Endpoint<F> {
+    fn clone(&self) -> Self {
+        Endpoint {
+            kind: self.kind,
+            runner: self.runner.clone(),
+            check: self.check.clone(),
+        }
+    }
+}
+
+impl<F> Endpoint<F> {
+    fn new(kind: Kind, options: Options, check: F) -> Self {
+        Endpoint {
+            kind,
+            runner: Arc::new(Runner::new(kind, options)),
+            check,
+        }
+    }
+
+    async fn answer<S, Fut>(self, state: S, request: Request, only: Option<String>) -> Response
+    where
+        F: FnOnce(Parts, S) -> Fut,
+        Fut: Future<Output = Evaluation>,
+    {
         let (parts, _body) = request.into_parts();
-        response::probe(&runner.answer(|| check(parts, state)).await)
-    })
+        let (format, mut selection) = request::read(&parts);
+        let answer = if selection.is_all() && only.is_none() {
+            self.runner.answer(|| (self.check)(parts, state)).await
+        } else {
+            selection.only = only;
+            match self
+                .runner
+                .answer_alone((self.check)(parts, state), &selection)
+                .await
+            {
+                Some(answer) => answer,
+                None => return response::not_setup(selection.only.as_deref().unwrap_or_default()),
+            }
+        };
+        response::probe(self.kind, &answer, format)
+    }
+
+    /// The probe as a whole.
+    fn whole<S, Fut>(&self) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Evaluation> + Send + 'static,
+    {
+        let endpoint = self.clone();
+        get(move |State(state): State<S>, request: Request| endpoint.answer(state, request, None))
+    }
+
+    /// One named check of the probe, by the path's last segment.
+    fn one<S, Fut>(&self) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Evaluation> + Send + 'static,
+    {
+        let endpoint = self.clone();
+        get(
+            move |State(state): State<S>, Path(check): Path<String>, request: Request| {
+                endpoint.answer(state, request, Some(check))
+            },
+        )
+    }
 }

@@ -8,34 +8,38 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use crate::HealthError;
+use crate::checks::Outcome;
 use crate::options::{Options, Spelled};
 use crate::probe::Kind;
-use crate::response;
+use crate::report::{Finding, Report, Selection};
 
 /// A probe's answer, cheap to share between the requests that wait for it.
 #[derive(Clone, Debug)]
 pub(crate) enum Answer {
+    /// A probe without checks passed: the answer needs no report.
     Passed,
-    /// The rendered 503 body.
-    Failed(Bytes),
+    Report(Arc<Report>),
 }
+
+/// What a probe's check function yields: its outcome, or the failure to
+/// extract its arguments.
+pub(crate) type Evaluation = Result<Outcome, HealthError>;
 
 pub(crate) struct Runner {
     kind: Kind,
     options: Options,
     slot: Mutex<Slot>,
-    /// The title of the last failure, `None` after a pass: each change is
-    /// logged once, not each request.
-    last_failure: Mutex<Option<String>>,
+    /// What the last full run found, as text: each change is logged once,
+    /// not each request.
+    last_findings: Mutex<String>,
 }
 
 enum Slot {
@@ -56,14 +60,19 @@ enum Entry {
 
 impl Runner {
     pub(crate) fn new(kind: Kind, options: Options) -> Self {
-        Runner { kind, options, slot: Mutex::new(Slot::Idle), last_failure: Mutex::new(None) }
+        Runner {
+            kind,
+            options,
+            slot: Mutex::new(Slot::Idle),
+            last_findings: Mutex::new(String::new()),
+        }
     }
 
-    /// The answer to one request: a fresh cached result, the result of the
-    /// run under way, or the result of a run this request starts.
+    /// The answer to a request for the whole probe: a fresh cached answer,
+    /// the answer of the run under way, or that of a run this request starts.
     pub(crate) async fn answer<Fut>(&self, check: impl FnOnce() -> Fut) -> Answer
     where
-        Fut: Future<Output = Result<(), HealthError>>,
+        Fut: Future<Output = Evaluation>,
     {
         let mut check = Some(check);
         loop {
@@ -84,10 +93,27 @@ impl Runner {
         }
     }
 
+    /// The answer to a request for some checks only (`?exclude=`, or one
+    /// check by name): a run of its own, neither shared nor cached. `None`
+    /// when the request names a check the probe does not have.
+    pub(crate) async fn answer_alone<Fut>(
+        &self,
+        check: Fut,
+        selection: &Selection,
+    ) -> Option<Answer>
+    where
+        Fut: Future<Output = Evaluation>,
+    {
+        let (report, _findings) = self.evaluate(check, selection).await?;
+        Some(Answer::Report(Arc::new(report)))
+    }
+
     fn enter(&self) -> Entry {
         let mut slot = self.slot.lock().expect("probe slot lock");
         match &mut *slot {
-            Slot::Cached { until, answer } if Instant::now() < *until => Entry::Cached(answer.clone()),
+            Slot::Cached { until, answer } if Instant::now() < *until => {
+                Entry::Cached(answer.clone())
+            }
             Slot::Running(waiting) => {
                 let (send, receive) = oneshot::channel();
                 waiting.push(send);
@@ -102,26 +128,25 @@ impl Runner {
 
     async fn lead<Fut>(&self, check: Fut) -> Answer
     where
-        Fut: Future<Output = Result<(), HealthError>>,
+        Fut: Future<Output = Evaluation>,
     {
         let abandoned = ResetIfAbandoned(Some(&self.slot));
-        let timeout = self.options.timeout();
-        let result = match bounded(check, timeout).await {
-            Ok(result) => result,
-            Err(Stopped::TimedOut) => Err(HealthError::new(format!(
-                "The {} check timed out after {}",
-                self.kind.name(),
-                Spelled(timeout)
-            ))),
-            Err(Stopped::Panicked(panic)) => Err(HealthError::with_source(
-                format!("The {} check panicked", self.kind.name()),
-                Panicked::from(panic),
-            )),
+        let (report, findings) = self
+            .evaluate(check, &Selection::default())
+            .await
+            .expect("a run of every check has no unknown name");
+        self.log(&findings);
+        let answer = if report.title.is_none() && report.checks.is_empty() {
+            Answer::Passed
+        } else {
+            Answer::Report(Arc::new(report))
         };
-        let answer = self.settle(result);
         abandoned.disarm();
         let next = match self.options.cache() {
-            Some(period) => Slot::Cached { until: Instant::now() + period, answer: answer.clone() },
+            Some(period) => Slot::Cached {
+                until: Instant::now() + period,
+                answer: answer.clone(),
+            },
             None => Slot::Idle,
         };
         let previous = std::mem::replace(&mut *self.slot.lock().expect("probe slot lock"), next);
@@ -134,30 +159,74 @@ impl Runner {
         answer
     }
 
-    /// Renders the result and logs it if it differs from the previous one.
-    fn settle(&self, result: Result<(), HealthError>) -> Answer {
+    /// Runs the probe function under the probe's timeout, then the checks it
+    /// returned, if any, each under its own.
+    async fn evaluate<Fut>(
+        &self,
+        check: Fut,
+        selection: &Selection,
+    ) -> Option<(Report, Vec<Finding>)>
+    where
+        Fut: Future<Output = Evaluation>,
+    {
+        let kind = self.kind;
+        let timeout = self.options.timeout();
+        let result = match bounded(check, timeout).await {
+            Ok(Ok(Outcome::Checks(checks))) => {
+                return Report::run(checks, selection, timeout).await;
+            }
+            Ok(Ok(Outcome::Done(result))) => result,
+            Ok(Err(extraction)) => Err(extraction),
+            Err(stopped) => Err(stopped_error(stopped, kind.name(), timeout)),
+        };
+        if selection.only.is_some() {
+            return None;
+        }
+        Some(Report::single(kind, result, selection))
+    }
+
+    /// Logs what a full run found when it differs from the previous run.
+    fn log(&self, findings: &[Finding]) {
         let probe = self.kind.name();
-        match result {
-            Ok(()) => {
-                let mut last = self.last_failure.lock().expect("probe log lock");
-                if let Some(failure) = last.take() {
-                    tracing::info!(probe, previous = %failure, "health check passes again");
+        let summary: String = findings
+            .iter()
+            .map(|finding| {
+                format!(
+                    "{}: {}\n",
+                    finding.check.as_deref().unwrap_or(probe),
+                    finding.title
+                )
+            })
+            .collect();
+        let mut last = self.last_findings.lock().expect("probe log lock");
+        if *last == summary {
+            return;
+        }
+        if summary.is_empty() {
+            tracing::info!(probe, "health check passes again");
+        }
+        for finding in findings {
+            let error = &finding.error;
+            match &finding.check {
+                Some(check) => {
+                    tracing::warn!(probe, check = &**check, %error, "health check failed")
                 }
-                Answer::Passed
+                None => tracing::warn!(probe, %error, "health check failed"),
             }
-            Err(error) => {
-                let title = match error.reason() {
-                    Some(reason) => reason.to_owned(),
-                    None => format!("The {probe} check failed"),
-                };
-                let mut last = self.last_failure.lock().expect("probe log lock");
-                if last.as_deref() != Some(title.as_str()) {
-                    tracing::warn!(probe, %error, "health check failed");
-                }
-                let body = response::failure_body(&title);
-                *last = Some(title);
-                Answer::Failed(body)
-            }
+        }
+        *last = summary;
+    }
+}
+
+/// The failure of a check that timed out or panicked.
+pub(crate) fn stopped_error(stopped: Stopped, name: &str, timeout: Duration) -> HealthError {
+    match stopped {
+        Stopped::TimedOut => HealthError::new(format!(
+            "The {name} check timed out after {}",
+            Spelled(timeout)
+        )),
+        Stopped::Panicked(panic) => {
+            HealthError::with_source(format!("The {name} check panicked"), Panicked::from(panic))
         }
     }
 }
@@ -180,7 +249,7 @@ impl Drop for ResetIfAbandoned<'_> {
     }
 }
 
-enum Stopped {
+pub(crate) enum Stopped {
     TimedOut,
     Panicked(Box<dyn Any + Send>),
 }
@@ -188,7 +257,7 @@ enum Stopped {
 /// Runs `check` with panics caught and a `timeout`, after which it is
 /// dropped. The timer starts only if the check does not finish at its first
 /// poll, so a check that never waits costs no timer.
-async fn bounded<F: Future>(check: F, timeout: Duration) -> Result<F::Output, Stopped> {
+pub(crate) async fn bounded<F: Future>(check: F, timeout: Duration) -> Result<F::Output, Stopped> {
     let mut check = pin!(check);
     let mut timer = pin!(None::<Sleep>);
     poll_fn(|cx| {
@@ -242,18 +311,25 @@ mod tests {
 
     use super::*;
 
-    fn body(answer: &Answer) -> &str {
+    fn title(answer: &Answer) -> Option<&str> {
         match answer {
-            Answer::Passed => "passed",
-            Answer::Failed(body) => std::str::from_utf8(body).unwrap(),
+            Answer::Passed => None,
+            Answer::Report(report) => report.title.as_deref(),
         }
+    }
+
+    fn done(result: Result<(), HealthError>) -> Evaluation {
+        Ok(Outcome::Done(result))
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_check_past_its_timeout_fails_with_a_fixed_title() {
         let runner = Runner::new(Kind::Ready, Options::DEFAULT.timeout_ms(1_500));
-        let answer = runner.answer(|| std::future::pending()).await;
-        assert_eq!(body(&answer), r#"{"status": 503, "title": "The ready check timed out after 1500ms"}"#);
+        let answer = runner.answer(std::future::pending).await;
+        assert_eq!(
+            title(&answer),
+            Some("The ready check timed out after 1500ms")
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -262,9 +338,9 @@ mod tests {
         let runs = AtomicUsize::new(0);
         let check = || async {
             runs.fetch_add(1, Ordering::SeqCst);
-            Err(HealthError::new("down"))
+            done(Err(HealthError::new("down")))
         };
-        assert_eq!(body(&runner.answer(check).await), r#"{"status": 503, "title": "down"}"#);
+        assert_eq!(title(&runner.answer(check).await), Some("down"));
         tokio::time::advance(Duration::from_millis(4_999)).await;
         runner.answer(check).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1);
@@ -276,7 +352,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiter_runs_the_check_when_the_leading_request_goes_away() {
         let runner = Arc::new(Runner::new(Kind::Ready, Options::DEFAULT));
-        let mut leader = Box::pin(runner.answer(|| std::future::pending()));
+        let mut leader = Box::pin(runner.answer(std::future::pending));
         tokio::select! {
             biased;
             _ = &mut leader => unreachable!("the leader's check never ends"),
@@ -285,10 +361,11 @@ mod tests {
 
         let waiter = tokio::spawn({
             let runner = runner.clone();
-            async move { runner.answer(|| async { Ok(()) }).await }
+            async move { runner.answer(|| async { done(Ok(())) }).await }
         });
         // Let the waiter queue behind the leader's run, then drop the leader.
-        while !matches!(&*runner.slot.lock().unwrap(), Slot::Running(waiting) if !waiting.is_empty()) {
+        while !matches!(&*runner.slot.lock().unwrap(), Slot::Running(waiting) if !waiting.is_empty())
+        {
             tokio::task::yield_now().await;
         }
         drop(leader);

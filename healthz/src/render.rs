@@ -1,0 +1,379 @@
+//! The bodies of a probe's answer, in each format a client can ask for.
+//!
+//! Every body stays under [`MAX_BODY`], the most the kubelet reads: long
+//! reasons are shortened, and if that is not enough, check details go.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeStruct, Serializer};
+
+use crate::json;
+use crate::probe::Kind;
+use crate::report::{CheckReport, Report, Status};
+
+/// The kubelet reads at most 10 KiB of a probe's body.
+pub(crate) const MAX_BODY: usize = 10 * 1024;
+
+/// How much of the reasons a body may show.
+#[derive(Clone, Copy)]
+struct Limit {
+    /// The most characters of any one title.
+    title: usize,
+    /// Whether each check is listed.
+    checks: bool,
+}
+
+/// From the whole report down to a body that always fits.
+const LIMITS: [Limit; 4] = [
+    Limit {
+        title: usize::MAX,
+        checks: true,
+    },
+    Limit {
+        title: 256,
+        checks: true,
+    },
+    Limit {
+        title: 32,
+        checks: true,
+    },
+    Limit {
+        title: 32,
+        checks: false,
+    },
+];
+
+fn fitting(render: impl Fn(Limit) -> Vec<u8>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for limit in LIMITS {
+        body = render(limit);
+        if body.len() <= MAX_BODY {
+            break;
+        }
+    }
+    body
+}
+
+fn shorten(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => Cow::Owned(format!("{}\u{2026}", &text[..cut])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// The Flask-Healthz body, `{"status": ..., "title": ...}`, followed by a
+/// `checks` object when the probe has named checks.
+pub(crate) fn plain(report: &Report) -> Vec<u8> {
+    fitting(|limit| json::to_vec(&Plain { report, limit }))
+}
+
+struct Plain<'a> {
+    report: &'a Report,
+    limit: Limit,
+}
+
+impl Serialize for Plain<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Plain { report, limit } = *self;
+        let with_checks = limit.checks && !report.checks.is_empty();
+        let mut body = serializer.serialize_struct("Problem", 3)?;
+        body.serialize_field("status", &if report.title.is_some() { 503 } else { 200 })?;
+        body.serialize_field(
+            "title",
+            &shorten(report.title.as_deref().unwrap_or("OK"), limit.title),
+        )?;
+        if with_checks {
+            body.serialize_field(
+                "checks",
+                &PlainChecks {
+                    checks: &report.checks,
+                    limit,
+                },
+            )?;
+        }
+        body.end()
+    }
+}
+
+struct PlainChecks<'a> {
+    checks: &'a [CheckReport],
+    limit: Limit,
+}
+
+impl Serialize for PlainChecks<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.checks.len()))?;
+        for check in self.checks {
+            map.serialize_entry(
+                &*check.name,
+                &PlainCheck {
+                    check,
+                    limit: self.limit,
+                },
+            )?;
+        }
+        map.end()
+    }
+}
+
+struct PlainCheck<'a> {
+    check: &'a CheckReport,
+    limit: Limit,
+}
+
+impl Serialize for PlainCheck<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let check = self.check;
+        let mut body = serializer.serialize_struct("Check", 3)?;
+        body.serialize_field("status", check.status.as_str())?;
+        body.serialize_field(
+            "title",
+            &shorten(check.title.as_deref().unwrap_or("OK"), self.limit.title),
+        )?;
+        body.serialize_field("duration_ms", &duration_ms(check))?;
+        body.end()
+    }
+}
+
+fn duration_ms(check: &CheckReport) -> u64 {
+    u64::try_from(check.duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Kubernetes-style text for `?verbose`: a line per check, then a verdict.
+pub(crate) fn verbose(kind: Kind, report: &Report) -> Vec<u8> {
+    fitting(|limit| verbose_text(kind, report, limit).into_bytes())
+}
+
+fn verbose_text(kind: Kind, report: &Report, limit: Limit) -> String {
+    let mut text = String::new();
+    let name = kind.name();
+    if !limit.checks || (report.checks.is_empty() && report.excluded.is_empty()) {
+        match &report.title {
+            None => writeln!(text, "[+]{name} ok"),
+            Some(title) => writeln!(text, "[-]{name} failed: {}", shorten(title, limit.title)),
+        }
+        .expect("writing to a String");
+    }
+    if limit.checks {
+        for check in &report.checks {
+            let title = shorten(check.title.as_deref().unwrap_or(""), limit.title);
+            match check.status {
+                Status::Pass => writeln!(text, "[+]{} ok", check.name),
+                Status::Fail => writeln!(text, "[-]{} failed: {title}", check.name),
+                Status::Warn => writeln!(text, "[!]{} warning: {title}", check.name),
+            }
+            .expect("writing to a String");
+        }
+        for excluded in &report.excluded {
+            writeln!(text, "[+]{excluded} excluded: ok").expect("writing to a String");
+        }
+    }
+    if !report.unmatched.is_empty() {
+        let names: Vec<String> = report
+            .unmatched
+            .iter()
+            .map(|name| format!("{:?}", shorten(name, limit.title)))
+            .collect();
+        writeln!(
+            text,
+            "warn: some health checks cannot be excluded: no matches for {}",
+            names.join(",")
+        )
+        .expect("writing to a String");
+    }
+    let verdict = if report.title.is_some() {
+        "failed"
+    } else {
+        "passed"
+    };
+    writeln!(text, "{name} check {verdict}").expect("writing to a String");
+    text
+}
+
+/// The media type of the IETF draft "Health Check Response Format for HTTP
+/// APIs".
+pub(crate) const HEALTH_JSON: &str = "application/health+json";
+
+/// The body in the IETF health check response format.
+pub(crate) fn health_json(report: &Report) -> Vec<u8> {
+    fitting(|limit| json::to_vec(&HealthJson { report, limit }))
+}
+
+struct HealthJson<'a> {
+    report: &'a Report,
+    limit: Limit,
+}
+
+impl Serialize for HealthJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let HealthJson { report, limit } = *self;
+        let warned = report
+            .checks
+            .iter()
+            .any(|check| check.status == Status::Warn);
+        let status = match (&report.title, warned) {
+            (Some(_), _) => Status::Fail,
+            (None, true) => Status::Warn,
+            (None, false) => Status::Pass,
+        };
+        let mut body = serializer.serialize_map(None)?;
+        body.serialize_entry("status", status.as_str())?;
+        if let Some(title) = &report.title {
+            body.serialize_entry("output", &shorten(title, limit.title))?;
+        }
+        if limit.checks && !report.checks.is_empty() {
+            body.serialize_entry(
+                "checks",
+                &HealthJsonChecks {
+                    checks: &report.checks,
+                    limit,
+                },
+            )?;
+        }
+        body.end()
+    }
+}
+
+struct HealthJsonChecks<'a> {
+    checks: &'a [CheckReport],
+    limit: Limit,
+}
+
+impl Serialize for HealthJsonChecks<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.checks.len()))?;
+        for check in self.checks {
+            let key = format!("{}:responseTime", check.name);
+            map.serialize_entry(
+                &key,
+                &[HealthJsonCheck {
+                    check,
+                    limit: self.limit,
+                }],
+            )?;
+        }
+        map.end()
+    }
+}
+
+struct HealthJsonCheck<'a> {
+    check: &'a CheckReport,
+    limit: Limit,
+}
+
+impl Serialize for HealthJsonCheck<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let check = self.check;
+        let mut body = serializer.serialize_map(None)?;
+        body.serialize_entry("status", check.status.as_str())?;
+        body.serialize_entry("observedValue", &duration_ms(check))?;
+        body.serialize_entry("observedUnit", "ms")?;
+        if let Some(title) = &check.title {
+            body.serialize_entry("output", &shorten(title, self.limit.title))?;
+        }
+        body.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn check(name: &'static str, status: Status, title: Option<&str>, millis: u64) -> CheckReport {
+        CheckReport {
+            name: name.into(),
+            status,
+            title: title.map(str::to_owned),
+            duration: Duration::from_millis(millis),
+        }
+    }
+
+    fn report(title: Option<&str>, checks: Vec<CheckReport>) -> Report {
+        Report {
+            title: title.map(str::to_owned),
+            checks,
+            excluded: Vec::new(),
+            unmatched: Vec::new(),
+        }
+    }
+
+    fn text(bytes: Vec<u8>) -> String {
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn plain_body_keeps_flask_keys_first_then_checks() {
+        let report = report(
+            Some("Can't connect"),
+            vec![
+                check("database", Status::Fail, Some("Can't connect"), 12),
+                check("cache", Status::Pass, None, 3),
+            ],
+        );
+        assert_eq!(
+            text(plain(&report)),
+            r#"{"status": 503, "title": "Can't connect", "checks": {"database": {"status": "fail", "title": "Can't connect", "duration_ms": 12}, "cache": {"status": "pass", "title": "OK", "duration_ms": 3}}}"#
+        );
+    }
+
+    #[test]
+    fn verbose_lists_each_check_then_the_verdict() {
+        let mut report = report(
+            Some("The database check failed"),
+            vec![
+                check(
+                    "database",
+                    Status::Fail,
+                    Some("The database check failed"),
+                    1,
+                ),
+                check("cache", Status::Pass, None, 1),
+                check("search", Status::Warn, Some("Slow"), 1),
+            ],
+        );
+        report.excluded.push("payments".into());
+        report.unmatched.push("nope".into());
+        assert_eq!(
+            text(verbose(Kind::Ready, &report)),
+            "[-]database failed: The database check failed\n[+]cache ok\n[!]search warning: Slow\n\
+             [+]payments excluded: ok\nwarn: some health checks cannot be excluded: no matches for \"nope\"\n\
+             ready check failed\n"
+        );
+    }
+
+    #[test]
+    fn health_json_follows_the_draft() {
+        let report = report(None, vec![check("cache", Status::Warn, Some("Slow"), 7)]);
+        assert_eq!(
+            text(health_json(&report)),
+            r#"{"status": "warn", "checks": {"cache:responseTime": [{"status": "warn", "observedValue": 7, "observedUnit": "ms", "output": "Slow"}]}}"#
+        );
+    }
+
+    #[test]
+    fn bodies_stay_under_the_kubelet_limit() {
+        let huge = "\u{1f4a5}".repeat(5_000);
+        let many = (0..400)
+            .map(|_| check("dependency", Status::Fail, Some(&huge), 1))
+            .collect();
+        let report = report(Some(&huge), many);
+        for body in [
+            plain(&report),
+            verbose(Kind::Ready, &report),
+            health_json(&report),
+        ] {
+            assert!(body.len() <= MAX_BODY, "{} bytes", body.len());
+            assert!(body.len() > 100, "the verdict is still there");
+        }
+    }
+
+    #[test]
+    fn shorten_cuts_on_characters() {
+        assert_eq!(shorten("h\u{e9}llo", 2), "h\u{e9}\u{2026}");
+        assert_eq!(shorten("hi", 2), "hi");
+    }
+}

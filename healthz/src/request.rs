@@ -1,0 +1,94 @@
+//! What a probe request asks for, beyond the probe itself.
+
+use axum::extract::Query;
+use axum::http::header::ACCEPT;
+use axum::http::request::Parts;
+
+use crate::render::HEALTH_JSON;
+use crate::report::Selection;
+
+/// The format of the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Flask-Healthz's `application/problem+json`.
+    Plain,
+    /// `?verbose`: Kubernetes-style text.
+    Verbose,
+    /// `Accept: application/health+json`.
+    HealthJson,
+}
+
+/// Reads `?verbose`, `?exclude=<name>` (repeatable) and the `Accept` header.
+pub(crate) fn read(parts: &Parts) -> (Format, Selection) {
+    let mut verbose = false;
+    let mut selection = Selection::default();
+    if parts.uri.query().is_some() {
+        let Query(pairs) =
+            Query::<Vec<(String, String)>>::try_from_uri(&parts.uri).unwrap_or_default();
+        for (key, value) in pairs {
+            match key.as_str() {
+                "verbose" => verbose = true,
+                "exclude" => selection.exclude.push(value),
+                _ => {}
+            }
+        }
+    }
+    let format = if verbose {
+        Format::Verbose
+    } else if accepts_health_json(parts) {
+        Format::HealthJson
+    } else {
+        Format::Plain
+    };
+    (format, selection)
+}
+
+fn accepts_health_json(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|media| {
+            media
+                .split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case(HEALTH_JSON))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(uri: &str, accept: Option<&str>) -> Parts {
+        let mut request = Request::get(uri);
+        if let Some(accept) = accept {
+            request = request.header(ACCEPT, accept);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn reads_verbose_and_repeated_excludes() {
+        let (format, selection) = read(&parts(
+            "/healthz/ready?verbose&exclude=db&exclude=caf%C3%A9",
+            None,
+        ));
+        assert_eq!(format, Format::Verbose);
+        assert_eq!(selection.exclude, ["db", "caf\u{e9}"]);
+    }
+
+    #[test]
+    fn negotiates_health_json() {
+        let (format, _) = read(&parts(
+            "/",
+            Some("text/html, application/health+json;q=0.9"),
+        ));
+        assert_eq!(format, Format::HealthJson);
+        let (format, _) = read(&parts("/", Some("application/json")));
+        assert_eq!(format, Format::Plain);
+    }
+}
