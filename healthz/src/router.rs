@@ -5,6 +5,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::request::Parts;
 use axum::routing::{MethodRouter, get};
 
+use crate::lifecycle::{Gate, lifecycle};
 use crate::probe::{Kind, Live, Probes, Ready};
 use crate::{HealthError, response};
 
@@ -13,7 +14,8 @@ use crate::{HealthError, response};
 /// | path | answer |
 /// | --- | --- |
 /// | `/healthz/live` | the `#[healthz::live]` function |
-/// | `/healthz/ready` | the `#[healthz::ready]` function |
+/// | `/healthz/ready` | the `#[healthz::ready]` function, unless the [`Lifecycle`](crate::Lifecycle) holds it down |
+/// | `/healthz/startup` | the `#[healthz::live]` function, once [`mark_started`](crate::Lifecycle::mark_started) |
 /// | `/healthz/<other>` | 404, `The <other> check endpoint is not setup` |
 ///
 /// The type parameters are inferred: `L` and `R` name the two probes, `S` is
@@ -51,8 +53,9 @@ where
 /// [`router`] with another prefix than `/healthz`.
 ///
 /// `prefix` starts with `/`; a trailing `/` is ignored. With the empty prefix
-/// (`""` or `"/"`) the probes answer at `/live` and `/ready`, and unknown
-/// names are left to the app, since `/<name>` would shadow its own 404s.
+/// (`""` or `"/"`) the probes answer at `/live`, `/ready` and `/startup`, and
+/// unknown names are left to the app, since `/<name>` would shadow its own
+/// 404s.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
@@ -78,7 +81,8 @@ where
     );
     let router = Router::new()
         .route(&format!("{prefix}/live"), live_route::<L, S>())
-        .route(&format!("{prefix}/ready"), ready_route::<R, S>());
+        .route(&format!("{prefix}/ready"), ready_route::<R, S>())
+        .route(&format!("{prefix}/startup"), crate::startup_route::<L, S>());
     if prefix.is_empty() {
         router
     } else {
@@ -114,7 +118,9 @@ where
 
 /// The readiness endpoint alone, to mount at a path of your choosing.
 ///
-/// It answers `GET` and `HEAD`; other methods get `405` with `Allow`.
+/// It answers `GET` and `HEAD`; other methods get `405` with `Allow`. While
+/// the [`Lifecycle`](crate::Lifecycle) holds readiness down, it answers 503
+/// without running the probe.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
@@ -129,7 +135,8 @@ where
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    probe_route(Kind::Ready, <Probes as Ready<R, S>>::check)
+    let route = probe_route(Kind::Ready, <Probes as Ready<R, S>>::check);
+    lifecycle().guard(Gate::Ready, route)
 }
 
 fn probe_route<S, F, Fut>(kind: Kind, check: F) -> MethodRouter<S>
