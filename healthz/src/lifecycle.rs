@@ -275,8 +275,9 @@ impl Lifecycle {
     ///
     /// Pick `drain` longer than the time your load balancers take to notice
     /// a failing readiness probe (in Kubernetes, `periodSeconds *
-    /// failureThreshold` of the readiness probe) and shorter than
-    /// `terminationGracePeriodSeconds` less your longest request.
+    /// failureThreshold + timeoutSeconds` of the readiness probe) and
+    /// shorter than `terminationGracePeriodSeconds` less your longest
+    /// request.
     ///
     /// The signal handlers are installed by this call, so a signal that
     /// arrives between it and the start of serving is not lost.
