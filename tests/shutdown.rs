@@ -32,15 +32,12 @@ fn quickstart() -> &'static PathBuf {
         };
         // `cargo test --workspace` has built it already, and then this is
         // quick; `cargo test --test shutdown` alone has not.
+        let target_dir = profile_dir.parent().expect("a target directory");
         let status = std::process::Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "quickstart",
-                "--profile",
-                profile,
-            ])
+            .args(["build", "--quiet", "--example", "quickstart"])
+            .args(["--profile", profile])
+            .arg("--target-dir")
+            .arg(target_dir)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdin(Stdio::null())
             .status()
