@@ -150,11 +150,11 @@ async fn the_probe_sees_each_change_of_state() {
 #[tokio::test]
 async fn an_unknown_check_answers_404() {
     let (_, addr) = server(Db::Up).await;
-    let reply = get(addr, "/healthz/startup").await;
+    let reply = get(addr, "/healthz/metrics").await;
     assert_eq!(reply.status, 404);
     assert_eq!(
         reply.text(),
-        r#"{"status": 404, "title": "The startup check endpoint is not setup"}"#
+        r#"{"status": 404, "title": "The metrics check endpoint is not setup"}"#
     );
     assert_eq!(reply.header("content-type"), Some(PROBLEM_JSON));
     assert_eq!(reply.header("cache-control"), Some("no-store"));

@@ -1,5 +1,5 @@
-//! Kubernetes liveness and readiness endpoints for [axum], from plain
-//! functions.
+//! Kubernetes liveness, readiness and startup endpoints for [axum], from
+//! plain functions.
 //!
 //! Mark one function `#[healthz::live]` and one `#[healthz::ready]`, merge
 //! [`healthz::router()`](router) into your app, and Kubernetes gets
@@ -108,11 +108,38 @@
 //! `TraceLayer`, merge [`router()`] after the `.layer(...)` call: axum layers
 //! wrap only the routes added before them.
 //!
+//! # Startup, readiness held down, and shutdown
+//!
+//! The [`Lifecycle`] behind [`lifecycle()`] carries what the app says about
+//! itself, and the endpoints consult it before running a probe:
+//! `/healthz/startup`, for Kubernetes' `startupProbe`, answers 503 until
+//! [`mark_started`](Lifecycle::mark_started), then as liveness does;
+//! [`mark_not_ready`](Lifecycle::mark_not_ready) holds readiness down with a
+//! reason; and [`shutdown_signal`] fails readiness on SIGTERM, serves on
+//! through a drain delay, then hands over to axum's graceful shutdown.
+//! Liveness is never held down.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! # #[healthz::live] fn liveness() {}
+//! # #[healthz::ready] fn readiness() {}
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let app: axum::Router = healthz::router();
+//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//!     let shutdown = healthz::shutdown_signal(Duration::from_secs(15));
+//!     healthz::lifecycle().mark_started();
+//!     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+//! }
+//! ```
+//!
 //! # Other paths
 //!
 //! [`router_at`] serves the probes under another prefix;
-//! [`live_route`] and [`ready_route`] are the two endpoints alone, for any
-//! path layout such as the apiserver's `/livez` and `/readyz`.
+//! [`live_route`], [`ready_route`] and [`startup_route`] are the endpoints
+//! alone, for any path layout such as the apiserver's `/livez` and
+//! `/readyz`.
 //!
 //! [Flask-Healthz]: https://github.com/fedora-infra/flask-healthz
 
@@ -120,6 +147,7 @@ mod argument;
 mod checks;
 mod error;
 mod json;
+mod lifecycle;
 mod options;
 pub mod probe;
 mod render;
@@ -129,6 +157,7 @@ mod response;
 mod result;
 mod router;
 mod runner;
+mod signal;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -136,6 +165,7 @@ pub mod __private;
 
 pub use checks::Checks;
 pub use error::HealthError;
+pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal, startup_route};
 pub use result::ProbeResult;
 pub use router::{live_route, ready_route, router, router_at};
 

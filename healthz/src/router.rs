@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
+use crate::lifecycle::{Gate, lifecycle};
 use crate::probe::{Kind, Live, Options, Probes, Ready};
 use crate::runner::{Evaluation, Runner};
 use crate::{request, response};
@@ -16,7 +17,8 @@ use crate::{request, response};
 /// | path | answer |
 /// | --- | --- |
 /// | `/healthz/live` | the `#[healthz::live]` function |
-/// | `/healthz/ready` | the `#[healthz::ready]` function |
+/// | `/healthz/ready` | the `#[healthz::ready]` function, unless the [`Lifecycle`](crate::Lifecycle) holds it down |
+/// | `/healthz/startup` | the `#[healthz::live]` function, once [`mark_started`](crate::Lifecycle::mark_started) |
 /// | `/healthz/<other>` | 404, `The <other> check endpoint is not setup` |
 ///
 /// The type parameters are inferred: `L` and `R` name the two probes, `S` is
@@ -54,8 +56,9 @@ where
 /// [`router`] with another prefix than `/healthz`.
 ///
 /// `prefix` starts with `/`; a trailing `/` is ignored. With the empty prefix
-/// (`""` or `"/"`) the probes answer at `/live` and `/ready`, and unknown
-/// names are left to the app, since `/<name>` would shadow its own 404s.
+/// (`""` or `"/"`) the probes answer at `/live`, `/ready` and `/startup`, and
+/// unknown names are left to the app, since `/<name>` would shadow its own
+/// 404s.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
@@ -92,8 +95,15 @@ where
     let router = Router::new()
         .route(&format!("{prefix}/live"), live.whole())
         .route(&format!("{prefix}/live/{{check}}"), live.one())
-        .route(&format!("{prefix}/ready"), ready.whole())
-        .route(&format!("{prefix}/ready/{{check}}"), ready.one());
+        .route(
+            &format!("{prefix}/ready"),
+            lifecycle().guard(Gate::Ready, ready.whole()),
+        )
+        .route(
+            &format!("{prefix}/ready/{{check}}"),
+            lifecycle().guard(Gate::Ready, ready.one()),
+        )
+        .route(&format!("{prefix}/startup"), crate::startup_route::<L, S>());
     if prefix.is_empty() {
         router
     } else {
@@ -134,7 +144,9 @@ where
 
 /// The readiness endpoint alone, to mount at a path of your choosing.
 ///
-/// It answers `GET` and `HEAD`; other methods get `405` with `Allow`.
+/// It answers `GET` and `HEAD`; other methods get `405` with `Allow`. While
+/// the [`Lifecycle`](crate::Lifecycle) holds readiness down, it answers 503
+/// without running the probe.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
@@ -149,12 +161,12 @@ where
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    Endpoint::new(
+    let ready = Endpoint::new(
         Kind::Ready,
         <Probes as Ready<R, S>>::OPTIONS,
         <Probes as Ready<R, S>>::check,
-    )
-    .whole()
+    );
+    lifecycle().guard(Gate::Ready, ready.whole())
 }
 
 /// Serves one probe: the whole of it at the probe's path, and one of its
