@@ -144,6 +144,7 @@
 //! [Flask-Healthz]: https://github.com/fedora-infra/flask-healthz
 
 mod argument;
+pub mod builder;
 mod checks;
 mod error;
 mod json;
@@ -163,6 +164,7 @@ mod signal;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use builder::Healthz;
 pub use checks::Checks;
 pub use error::HealthError;
 pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal, startup_route};

@@ -136,8 +136,19 @@ where
 }
 
 impl Lifecycle {
-    /// Not started, not held down, not shutting down.
-    pub(crate) fn new() -> Self {
+    /// A lifecycle of its own, not started, not held down, not shutting
+    /// down: for an app built with [`Healthz::lifecycle`](crate::Healthz::lifecycle)
+    /// that must start and stop apart from the others in the process.
+    /// [`lifecycle()`] is the process-wide one that [`router()`](crate::router)
+    /// uses.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// assert!(!lifecycle.is_started());
+    /// assert!(!healthz::lifecycle().is_shutting_down());
+    /// ```
+    #[allow(clippy::new_without_default)] // a default would hide which lifecycle is meant
+    pub fn new() -> Self {
         Self {
             state: Arc::new(State {
                 started: AtomicBool::new(false),

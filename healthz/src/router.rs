@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
-use crate::lifecycle::{Gate, lifecycle};
+use crate::lifecycle::{Gate, Lifecycle, lifecycle};
 use crate::probe::{Kind, Live, Options, Probes, Ready};
 use crate::runner::{Evaluation, Runner};
 use crate::{request, response};
@@ -77,11 +77,6 @@ where
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    let prefix = prefix.trim_end_matches('/');
-    assert!(
-        prefix.is_empty() || prefix.starts_with('/'),
-        "a healthz prefix starts with `/`, got {prefix:?}"
-    );
     let live = Endpoint::new(
         Kind::Live,
         <Probes as Live<L, S>>::OPTIONS,
@@ -92,18 +87,43 @@ where
         <Probes as Ready<R, S>>::OPTIONS,
         <Probes as Ready<R, S>>::check,
     );
+    assemble(prefix, &live, &ready, lifecycle())
+}
+
+/// The probe routes under `prefix`, whichever way the probes were given.
+pub(crate) fn assemble<S, FL, FutL, FR, FutR>(
+    prefix: &str,
+    live: &Endpoint<FL>,
+    ready: &Endpoint<FR>,
+    lifecycle: &Lifecycle,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
+    FutL: Future<Output = Evaluation> + Send + 'static,
+    FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
+    FutR: Future<Output = Evaluation> + Send + 'static,
+{
+    let prefix = prefix.trim_end_matches('/');
+    assert!(
+        prefix.is_empty() || prefix.starts_with('/'),
+        "a healthz prefix starts with `/`, got {prefix:?}"
+    );
     let router = Router::new()
         .route(&format!("{prefix}/live"), live.whole())
         .route(&format!("{prefix}/live/{{check}}"), live.one())
         .route(
             &format!("{prefix}/ready"),
-            lifecycle().guard(Gate::Ready, ready.whole()),
+            lifecycle.guard(Gate::Ready, ready.whole()),
         )
         .route(
             &format!("{prefix}/ready/{{check}}"),
-            lifecycle().guard(Gate::Ready, ready.one()),
+            lifecycle.guard(Gate::Ready, ready.one()),
         )
-        .route(&format!("{prefix}/startup"), crate::startup_route::<L, S>());
+        .route(
+            &format!("{prefix}/startup"),
+            lifecycle.guard(Gate::Startup, live.whole()),
+        );
     if prefix.is_empty() {
         router
     } else {
@@ -171,7 +191,7 @@ where
 
 /// Serves one probe: the whole of it at the probe's path, and one of its
 /// named checks at `<path>/<check>`, sharing one runner.
-struct Endpoint<F> {
+pub(crate) struct Endpoint<F> {
     kind: Kind,
     runner: Arc<Runner>,
     check: F,
@@ -188,7 +208,7 @@ impl<F: Clone> Clone for Endpoint<F> {
 }
 
 impl<F> Endpoint<F> {
-    fn new(kind: Kind, options: Options, check: F) -> Self {
+    pub(crate) fn new(kind: Kind, options: Options, check: F) -> Self {
         Endpoint {
             kind,
             runner: Arc::new(Runner::new(kind, options)),

@@ -1,0 +1,346 @@
+//! Probes given as functions or closures at run time, without attributes.
+
+use std::future::Future;
+use std::marker::PhantomData;
+
+use axum::Router;
+use axum::http::request::Parts;
+
+use crate::checks::IntoOutcome;
+use crate::lifecycle::{Lifecycle, lifecycle};
+use crate::probe::{Kind, Options, ProbeArgument};
+use crate::router::{Endpoint, assemble};
+use crate::runner::Evaluation;
+
+/// A probe router built from functions or closures, for what attributes
+/// cannot do: several apps with different probes in one binary (integration
+/// tests), probes shipped by a library, or probes chosen from configuration.
+///
+/// It accepts what the attributes accept (sync or `async` functions and
+/// closures taking request-parts extractors and returning a
+/// [`ProbeResult`](crate::ProbeResult) or [`Checks`](crate::Checks)) and
+/// answers exactly as [`healthz::router()`](crate::router) does. Forgetting
+/// [`live`](Healthz::live) or [`ready`](Healthz::ready) is a compile error at
+/// [`router`](Healthz::router).
+///
+/// ```
+/// use axum::{Router, extract::State};
+///
+/// #[derive(Clone)]
+/// struct App { ready: bool }
+///
+/// async fn readiness(State(app): State<App>) -> bool {
+///     app.ready
+/// }
+///
+/// let app: Router = Router::new()
+///     .merge(
+///         healthz::Healthz::new()
+///             .live(|| async {})
+///             .ready(readiness)
+///             .router(),
+///     )
+///     .with_state(App { ready: true });
+/// ```
+#[must_use = "call `.router()` and merge it into the app"]
+pub struct Healthz<L = Missing, R = Missing> {
+    live: L,
+    ready: R,
+    prefix: String,
+    lifecycle: Lifecycle,
+}
+
+/// A probe not given yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Missing;
+
+/// A probe given to the builder: the function, its options, and a marker for
+/// its shape.
+pub struct Given<F, M> {
+    function: F,
+    options: Options,
+    shape: PhantomData<fn() -> M>,
+}
+
+impl Healthz {
+    /// A builder with neither probe, the `/healthz` prefix and the
+    /// process-wide [`lifecycle()`].
+    pub fn new() -> Self {
+        Healthz {
+            live: Missing,
+            ready: Missing,
+            prefix: "/healthz".to_owned(),
+            lifecycle: lifecycle().clone(),
+        }
+    }
+}
+
+impl Default for Healthz {
+    fn default() -> Self {
+        Healthz::new()
+    }
+}
+
+impl<L, R> Healthz<L, R> {
+    /// The liveness probe, with the default [`Options`].
+    ///
+    /// ```
+    /// let router: axum::Router = healthz::Healthz::new().live(|| ()).ready(|| true).router();
+    /// ```
+    pub fn live<F, M>(self, probe: F) -> Healthz<Given<F, M>, R>
+    where
+        F: ProbeFn<M>,
+    {
+        self.live_with(Options::DEFAULT, probe)
+    }
+
+    /// The liveness probe, with a timeout and caching.
+    ///
+    /// ```
+    /// use healthz::probe::Options;
+    /// let router: axum::Router = healthz::Healthz::new()
+    ///     .live_with(Options::DEFAULT.timeout_ms(250), || ())
+    ///     .ready(|| true)
+    ///     .router();
+    /// ```
+    pub fn live_with<F, M>(self, options: Options, probe: F) -> Healthz<Given<F, M>, R>
+    where
+        F: ProbeFn<M>,
+    {
+        let live = Given {
+            function: probe,
+            options,
+            shape: PhantomData,
+        };
+        Healthz {
+            live,
+            ready: self.ready,
+            prefix: self.prefix,
+            lifecycle: self.lifecycle,
+        }
+    }
+
+    /// The readiness probe, with the default [`Options`].
+    ///
+    /// ```
+    /// let router: axum::Router = healthz::Healthz::new().ready(|| async { true }).live(|| ()).router();
+    /// ```
+    pub fn ready<F, M>(self, probe: F) -> Healthz<L, Given<F, M>>
+    where
+        F: ProbeFn<M>,
+    {
+        self.ready_with(Options::DEFAULT, probe)
+    }
+
+    /// The readiness probe, with a timeout and caching.
+    ///
+    /// ```
+    /// use healthz::probe::Options;
+    /// let router: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready_with(Options::DEFAULT.timeout_ms(2_000).cache_ms(5_000), || async { true })
+    ///     .router();
+    /// ```
+    pub fn ready_with<F, M>(self, options: Options, probe: F) -> Healthz<L, Given<F, M>>
+    where
+        F: ProbeFn<M>,
+    {
+        let ready = Given {
+            function: probe,
+            options,
+            shape: PhantomData,
+        };
+        Healthz {
+            live: self.live,
+            ready,
+            prefix: self.prefix,
+            lifecycle: self.lifecycle,
+        }
+    }
+
+    /// Serves the probes under `prefix` instead of `/healthz`, as
+    /// [`router_at`](crate::router_at) does.
+    ///
+    /// ```
+    /// let router: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| ())
+    ///     .prefix("/internal/health")
+    ///     .router();
+    /// ```
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Gates readiness and startup with `lifecycle` instead of the
+    /// process-wide one, so that two apps in one process start, hold down
+    /// and shut down apart.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let router: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| ())
+    ///     .lifecycle(lifecycle.clone())
+    ///     .router();
+    /// lifecycle.mark_not_ready("Warming the cache");
+    /// ```
+    pub fn lifecycle(mut self, lifecycle: Lifecycle) -> Self {
+        self.lifecycle = lifecycle;
+        self
+    }
+
+    /// The probe routes, to merge into an app whose state is `S`.
+    ///
+    /// ```compile_fail
+    /// // error: no readiness probe was given: call `.ready(...)` before `.router()`
+    /// let router: axum::Router = healthz::Healthz::new().live(|| ()).router();
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the prefix is not empty and does not start with `/`.
+    pub fn router<S>(self) -> Router<S>
+    where
+        L: LiveGiven<S>,
+        R: ReadyGiven<S>,
+        S: Clone + Send + Sync + 'static,
+    {
+        let (options, live) = self.live.into_parts();
+        let live = Endpoint::new(Kind::Live, options, move |parts, state| {
+            live.call(parts, state)
+        });
+        let (options, ready) = self.ready.into_parts();
+        let ready = Endpoint::new(Kind::Ready, options, move |parts, state| {
+            ready.call(parts, state)
+        });
+        assemble(&self.prefix, &live, &ready, &self.lifecycle)
+    }
+}
+
+/// A probe given to the builder, runnable in an app whose state is `S`.
+#[diagnostic::on_unimplemented(
+    message = "no liveness probe was given: call `.live(...)` before `.router()`",
+    label = "this needs a liveness probe"
+)]
+pub trait LiveGiven<S>: GivenProbe<S> {}
+
+/// A probe given to the builder, runnable in an app whose state is `S`.
+#[diagnostic::on_unimplemented(
+    message = "no readiness probe was given: call `.ready(...)` before `.router()`",
+    label = "this needs a readiness probe"
+)]
+pub trait ReadyGiven<S>: GivenProbe<S> {}
+
+impl<S, T: GivenProbe<S>> LiveGiven<S> for T {}
+impl<S, T: GivenProbe<S>> ReadyGiven<S> for T {}
+
+/// A given probe, with what the runtime needs to serve it.
+#[doc(hidden)]
+pub trait GivenProbe<S> {
+    #[doc(hidden)]
+    type Shape;
+    #[doc(hidden)]
+    type Function: ProbeFnFor<Self::Shape, S>;
+    #[doc(hidden)]
+    fn into_parts(self) -> (Options, Self::Function);
+}
+
+impl<S, F, M> GivenProbe<S> for Given<F, M>
+where
+    F: ProbeFnFor<M, S>,
+{
+    type Shape = M;
+    type Function = F;
+
+    fn into_parts(self) -> (Options, F) {
+        (self.options, self.function)
+    }
+}
+
+/// A function or closure usable as a probe: sync or `async`, taking up to
+/// eight request-parts extractors, returning a
+/// [`ProbeResult`](crate::ProbeResult) or [`Checks`](crate::Checks). `M`
+/// records its shape; it is inferred.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a probe",
+    label = "not a probe function",
+    note = "a probe is a sync or `async` function or closure taking request-parts extractors and returning `()`, `bool`, `Result<(), E>` or `healthz::Checks`"
+)]
+pub trait ProbeFn<M>: Clone + Send + Sync + 'static {}
+
+/// A [`ProbeFn`] whose arguments can be extracted in an app whose state is
+/// `S`.
+pub trait ProbeFnFor<M, S>: ProbeFn<M> {
+    /// Extracts the arguments from the request and calls the function.
+    fn call(self, parts: Parts, state: S) -> impl Future<Output = Evaluation> + Send + 'static;
+}
+
+/// The shape marker of a probe function that returns its result.
+#[doc(hidden)]
+pub struct Returns<Args>(PhantomData<fn() -> Args>);
+
+/// The shape marker of a probe function that returns a future.
+#[doc(hidden)]
+pub struct Awaits<Args>(PhantomData<fn() -> Args>);
+
+macro_rules! probe_fn {
+    ($($arg:ident),*) => {
+        impl<F, Out, $($arg,)*> ProbeFn<Returns<($($arg,)*)>> for F
+        where
+            F: Fn($($arg),*) -> Out + Clone + Send + Sync + 'static,
+            Out: IntoOutcome,
+        {
+        }
+
+        #[allow(non_snake_case, unused_mut, unused_variables)]
+        impl<F, Out, S, $($arg,)*> ProbeFnFor<Returns<($($arg,)*)>, S> for F
+        where
+            F: Fn($($arg),*) -> Out + Clone + Send + Sync + 'static,
+            Out: IntoOutcome + 'static,
+            S: Send + Sync + 'static,
+            $(S: ProbeArgument<$arg>, $arg: Send + 'static,)*
+        {
+            async fn call(self, parts: Parts, state: S) -> Evaluation {
+                let mut parts = parts;
+                $(let $arg = <S as ProbeArgument<$arg>>::extract(&mut parts, &state).await?;)*
+                Ok(self($($arg),*).into_outcome())
+            }
+        }
+
+        impl<F, Fut, $($arg,)*> ProbeFn<Awaits<($($arg,)*)>> for F
+        where
+            F: Fn($($arg),*) -> Fut + Clone + Send + Sync + 'static,
+            Fut: Future + Send,
+            Fut::Output: IntoOutcome,
+        {
+        }
+
+        #[allow(non_snake_case, unused_mut, unused_variables)]
+        impl<F, Fut, S, $($arg,)*> ProbeFnFor<Awaits<($($arg,)*)>, S> for F
+        where
+            F: Fn($($arg),*) -> Fut + Clone + Send + Sync + 'static,
+            Fut: Future + Send + 'static,
+            Fut::Output: IntoOutcome,
+            S: Send + Sync + 'static,
+            $(S: ProbeArgument<$arg>, $arg: Send + 'static,)*
+        {
+            async fn call(self, parts: Parts, state: S) -> Evaluation {
+                let mut parts = parts;
+                $(let $arg = <S as ProbeArgument<$arg>>::extract(&mut parts, &state).await?;)*
+                Ok(self($($arg),*).await.into_outcome())
+            }
+        }
+    };
+}
+
+probe_fn!();
+probe_fn!(T1);
+probe_fn!(T1, T2);
+probe_fn!(T1, T2, T3);
+probe_fn!(T1, T2, T3, T4);
+probe_fn!(T1, T2, T3, T4, T5);
+probe_fn!(T1, T2, T3, T4, T5, T6);
+probe_fn!(T1, T2, T3, T4, T5, T6, T7);
+probe_fn!(T1, T2, T3, T4, T5, T6, T7, T8);

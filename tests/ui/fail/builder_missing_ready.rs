@@ -1,0 +1,3 @@
+fn main() {
+    let _: axum::Router = healthz::Healthz::new().live(|| ()).router();
+}
