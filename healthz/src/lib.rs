@@ -141,6 +141,25 @@
 //! alone, for any path layout such as the apiserver's `/livez` and
 //! `/readyz`.
 //!
+//! # Without attributes
+//!
+//! The attributes allow one liveness and one readiness probe per binary.
+//! For several apps in one process (integration tests, two servers),
+//! probes shipped by a library or chosen from configuration, [`Healthz`]
+//! builds the same router from functions or closures, with the same
+//! answers, and still refuses to compile without both probes:
+//!
+//! ```
+//! use healthz::{Healthz, Lifecycle};
+//!
+//! let lifecycle = Lifecycle::new();
+//! let app: axum::Router = Healthz::new()
+//!     .live(|| ())
+//!     .ready(|| async { true })
+//!     .lifecycle(lifecycle.clone())
+//!     .router();
+//! ```
+//!
 //! [Flask-Healthz]: https://github.com/fedora-infra/flask-healthz
 
 mod argument;
