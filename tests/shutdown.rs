@@ -80,10 +80,10 @@ impl Server {
         tokio::spawn(async move {
             let mut addr_tx = Some(addr_tx);
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(addr) = line.strip_prefix("listening on http://")
-                    && let Some(tx) = addr_tx.take()
-                {
-                    let _ = tx.send(addr.parse::<SocketAddr>().expect("an address"));
+                if let Some(addr) = line.strip_prefix("listening on http://") {
+                    if let Some(tx) = addr_tx.take() {
+                        let _ = tx.send(addr.parse::<SocketAddr>().expect("an address"));
+                    }
                 }
                 collected.lock().unwrap().push(line);
             }

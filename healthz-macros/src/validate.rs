@@ -49,10 +49,10 @@ pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
         }
     }
 
-    if let ReturnType::Type(_, ty) = &signature.output
-        && let Type::ImplTrait(ty) = &**ty
-    {
-        errors.push(ty, "a probe cannot return `impl Trait`: return `()`, `bool` or `Result<(), E>`, and write `async fn` for a probe that awaits");
+    if let ReturnType::Type(_, ty) = &signature.output {
+        if let Type::ImplTrait(ty) = &**ty {
+            errors.push(ty, "a probe cannot return `impl Trait`: return `()`, `bool` or `Result<(), E>`, and write `async fn` for a probe that awaits");
+        }
     }
 
     errors.finish(Probe {

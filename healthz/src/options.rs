@@ -70,7 +70,7 @@ pub(crate) struct Spelled(pub(crate) Duration);
 impl fmt::Display for Spelled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let millis = self.0.as_millis();
-        if millis.is_multiple_of(1000) {
+        if millis % 1000 == 0 {
             write!(f, "{}s", millis / 1000)
         } else {
             write!(f, "{millis}ms")

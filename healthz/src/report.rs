@@ -125,9 +125,7 @@ impl Report {
         timeout: Duration,
     ) -> Option<(Report, Vec<Finding>)> {
         let names: Vec<&str> = checks.names().collect();
-        if let Some(only) = &selection.only
-            && !names.contains(&only.as_str())
-        {
+        if (selection.only.as_ref()).is_some_and(|only| !names.contains(&only.as_str())) {
             return None;
         }
         let mut report = Report::default_for(selection, &names);
@@ -136,9 +134,7 @@ impl Report {
         let started = Instant::now();
         let mut runs = Vec::new();
         for check in checks.entries {
-            if let Some(only) = &selection.only
-                && *only != check.name
-            {
+            if (selection.only.as_ref()).is_some_and(|only| *only != check.name) {
                 continue;
             }
             if selection.exclude.iter().any(|name| *name == check.name) {
