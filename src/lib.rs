@@ -1,11 +1,17 @@
-//! Helpers shared by the integration tests: a real server on 127.0.0.1 and
-//! a plain HTTP/1.1 client that returns the bytes as they came off the wire.
+//! Helpers shared by the integration tests: a real server on 127.0.0.1, the
+//! examples run as child processes, and a plain HTTP/1.1 client that returns
+//! the bytes as they came off the wire.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
 
 /// Serves `app` on an ephemeral port of 127.0.0.1 until the test ends.
 pub async fn serve(app: axum::Router) -> SocketAddr {
@@ -105,5 +111,159 @@ fn parse(raw: &[u8]) -> Reply {
         status,
         headers,
         body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// The body with every `duration_ms` and `observedValue` set to 0, so that
+/// answers with named checks can be compared exactly.
+pub fn timeless(reply: &Reply) -> String {
+    let mut text = reply.text().to_owned();
+    for key in ["\"duration_ms\": ", "\"observedValue\": "] {
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(key) {
+            out.push_str(&rest[..at + key.len()]);
+            rest = rest[at + key.len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+            out.push('0');
+        }
+        out.push_str(rest);
+        text = out;
+    }
+    text
+}
+
+/// The binary of the example `name`, built (if stale) into the running
+/// test's own target directory and profile.
+///
+/// `cargo test --workspace` has built the examples already, and then this
+/// is quick; `cargo test --test <name>` alone has not.
+pub fn example_binary(name: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    // Held through the build, so the tests of one binary build it once.
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
+
+    // <target>/<profile dir>/deps/<test>-<hash>
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("a target directory");
+    let profile = match profile_dir.file_name().and_then(|dir| dir.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let target_dir = profile_dir.parent().expect("a target directory");
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", name])
+        .args(["--profile", profile])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo build --example {name} failed");
+    let path = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "no example binary at {}", path.display());
+    built.insert(name.to_owned(), path.clone());
+    path
+}
+
+/// An example running as a child process; dropping it kills the process.
+pub struct Example {
+    child: Child,
+    addr: SocketAddr,
+    output: Arc<Mutex<Vec<String>>>,
+}
+
+impl Example {
+    /// Starts the example `name` on a free port of 127.0.0.1, with `env`
+    /// added to its environment, and waits for the address it prints
+    /// (`listening on http://<addr>`).
+    pub async fn start(name: &str, env: &[(&str, &str)]) -> Example {
+        let mut child = Command::new(example_binary(name))
+            .env("HOST", "127.0.0.1")
+            .env("PORT", "0")
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the example {name}: {e}"));
+
+        // Read every line, so the child never blocks on a full pipe.
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+        let collected = output.clone();
+        tokio::spawn(async move {
+            let mut addr_tx = Some(addr_tx);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(addr) = line.strip_prefix("listening on http://") {
+                    if let Some(tx) = addr_tx.take() {
+                        let _ = tx.send(addr.parse::<SocketAddr>().expect("an address"));
+                    }
+                }
+                collected.lock().unwrap().push(line);
+            }
+        });
+        let addr = tokio::time::timeout(Duration::from_secs(30), addr_rx)
+            .await
+            .unwrap_or_else(|_| panic!("the example {name} listens within 30 s"))
+            .unwrap_or_else(|_| panic!("the example {name} printed its address"));
+        assert!(addr.ip().is_loopback());
+        Example {
+            child,
+            addr,
+            output,
+        }
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("still running")
+    }
+
+    /// What it has written to stdout so far, line by line.
+    pub fn output(&self) -> Vec<String> {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// How many lines of its output contain `needle`.
+    pub fn count_lines(&self, needle: &str) -> usize {
+        self.output()
+            .iter()
+            .filter(|line| line.contains(needle))
+            .count()
+    }
+
+    /// Whether it has not exited yet.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("poll the example").is_none()
+    }
+
+    /// Waits for it to exit, failing the test with its output if it is
+    /// still running after `within`.
+    pub async fn exit_status(&mut self, within: Duration) -> ExitStatus {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "still running {within:?} later; output: {:#?}",
+                    self.output()
+                )
+            })
+            .expect("wait for the example")
     }
 }
