@@ -134,6 +134,73 @@
 //! }
 //! ```
 //!
+//! # Named checks
+//!
+//! A probe that depends on several things can return [`Checks`]: named
+//! futures, typically calls of plain `async fn`s, run concurrently, each
+//! under its own [`timeout`](Checks::timeout). The probe fails when any
+//! check fails, except one marked [`warn_only`](Checks::warn_only), which
+//! is reported as `warn`. The body lists every check with its outcome and
+//! duration, and a request can ask for more or less:
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | `?verbose` | Kubernetes-style text: `[+]database ok`, `[-]cache failed: <reason>`, `[!]search warning: <reason>`, then `ready check passed` or `ready check failed` |
+//! | `?exclude=<name>`, repeatable | the probe without those checks |
+//! | `/healthz/ready/<name>` | that check alone; 404 for a name the probe does not have |
+//! | `Accept: application/health+json` | the IETF draft health check format, `pass`, `fail` or `warn` |
+//!
+//! Every body stays within 10 KiB, the most the kubelet reads. A request
+//! that selects checks, with `?exclude=` or by name, runs them on its own:
+//! it neither shares another request's run nor uses the `cache`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use axum::extract::State;
+//! use healthz::{Checks, HealthError};
+//! # use axum::{body::Body, http::Request};
+//! # use tower::ServiceExt;
+//!
+//! #[derive(Clone)]
+//! struct App; // connection pools, clients, ...
+//!
+//! async fn database(app: App) -> Result<(), HealthError> {
+//!     Ok(())
+//! }
+//!
+//! async fn search(app: App) -> Result<(), HealthError> {
+//!     Err(HealthError::new("Search index is stale"))
+//! }
+//!
+//! # #[healthz::live] fn liveness() {}
+//! #[healthz::ready]
+//! fn readiness(State(app): State<App>) -> Checks {
+//!     Checks::new()
+//!         .check("database", database(app.clone()))
+//!         .timeout(Duration::from_millis(500))
+//!         // The app serves without search, degraded: report, don't fail.
+//!         .check("search", search(app))
+//!         .warn_only()
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let app: axum::Router = axum::Router::new()
+//!     .merge(healthz::router())
+//!     .with_state(App);
+//!
+//! let request = Request::get("/healthz/ready?verbose").body(Body::empty())?;
+//! let response = app.oneshot(request).await?;
+//! assert_eq!(response.status(), 200);
+//! let text = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+//! assert_eq!(
+//!     text,
+//!     "[+]database ok\n[!]search warning: Search index is stale\nready check passed\n"
+//! );
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Other paths
 //!
 //! [`router_at`] serves the probes under another prefix;
