@@ -88,3 +88,23 @@ async fn each_router_has_its_own_cache() {
     assert_eq!(get(other_addr, "/healthz/ready").await.status, 200);
     assert_eq!(other.ready_runs.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn selecting_requests_share_the_cached_run() {
+    let (dep, addr) = server().await;
+    for path in [
+        "/healthz/ready",
+        "/healthz/ready?exclude=database",
+        "/healthz/ready?exclude=",
+        "/healthz/ready?verbose",
+        "/healthz/ready/database",
+        "/healthz/ready/anything",
+    ] {
+        get(addr, path).await;
+    }
+    assert_eq!(
+        dep.ready_runs.load(Ordering::SeqCst),
+        1,
+        "no query string runs the check again"
+    );
+}

@@ -173,3 +173,25 @@ async fn a_hidden_error_is_logged_in_full_but_not_answered() {
     );
     assert!(text.contains("WARN"), "{text}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_change_of_hidden_cause_is_logged_again() {
+    let (log, _guard) = Captured::install();
+    let switch = Switch::default();
+    let app = Router::new()
+        .merge(healthz::router())
+        .with_state(switch.clone());
+    let addr = healthz_suite::serve(app).await;
+
+    switch.set(Some(Failure::Hidden("connection refused")));
+    healthz_suite::get(addr, "/healthz/ready").await;
+    healthz_suite::get(addr, "/healthz/ready").await;
+    switch.set(Some(Failure::Hidden("authentication failed")));
+    let reply = healthz_suite::get(addr, "/healthz/ready").await;
+    assert_eq!(
+        reply.text(),
+        r#"{"status": 503, "title": "The ready check failed"}"#
+    );
+    assert_eq!(log.count(" WARN "), 2, "{}", log.text());
+    assert_eq!(log.count("authentication failed"), 1);
+}

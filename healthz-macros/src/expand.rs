@@ -1,6 +1,6 @@
 //! Writes the code behind `#[healthz::live]` and `#[healthz::ready]`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::ReturnType;
 use syn::spanned::Spanned;
@@ -18,30 +18,39 @@ use crate::validate::Probe;
 pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
     let ident = probe.ident;
     let span = ident.span();
+    // Mixed-site hygiene: the expansion's locals can neither shadow nor be
+    // shadowed by the user's items, such as a probe named `state`.
+    let local = |name: &str| Ident::new(name, Span::mixed_site());
     let bindings: Vec<_> = (0..probe.arguments.len())
-        .map(|i| format_ident!("__arg{}", i))
+        .map(|i| local(&format!("arg{i}")))
         .collect();
     let types = &probe.arguments;
     let bounds = types.iter().map(|ty| {
         quote_spanned! {ty.span()=> __S: ::healthz::__private::ProbeArgument<#ty> }
     });
-    let (parts, state) = if types.is_empty() {
+    let (parts, state) = (local("parts"), local("state"));
+    let (parts_param, state_param) = if types.is_empty() {
         (quote!(_), quote!(_))
     } else {
-        (quote!(mut parts), quote!(state))
+        (quote!(mut #parts), quote!(#state))
     };
     let dot_await = probe.is_async.then(|| quote!(.await));
     let output_span = match probe.output {
         ReturnType::Default => span,
         ReturnType::Type(_, ty) => ty.span(),
     };
+    // Spanned at the return type, with the same hygiene as the tokens around
+    // it, so that a type which is not a probe result is reported there.
+    let output = Ident::new("__healthz_output", output_span);
     let into_outcome = quote_spanned! {output_span=>
-        ::healthz::__private::IntoOutcome::into_outcome
+        ::healthz::__private::IntoOutcome::into_outcome(#output)
     };
     let body = quote_spanned! {span=>
         async move {
-            #(let #bindings = <__S as ::healthz::__private::ProbeArgument<#types>>::extract(&mut parts, &state).await?;)*
-            ::core::result::Result::Ok(#into_outcome(#ident(#(#bindings),*) #dot_await))
+            #(let #bindings = <__S as ::healthz::__private::ProbeArgument<#types>>::extract(&mut #parts, &#state).await?;)*
+            #[allow(clippy::let_unit_value)]
+            let #output = #ident(#(#bindings),*) #dot_await;
+            ::core::result::Result::Ok(#into_outcome)
         }
     };
     let timeout = args.timeout.map(|millis| quote!(.timeout_ms(#millis)));
@@ -60,8 +69,8 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
             #options
 
             fn check(
-                #parts: ::healthz::__private::RequestParts,
-                #state: __S,
+                #parts_param: ::healthz::__private::RequestParts,
+                #state_param: __S,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<::healthz::__private::Outcome, ::healthz::HealthError>,
             > + ::core::marker::Send + 'static {

@@ -24,8 +24,11 @@ pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
     if let Some(token) = &signature.unsafety {
         errors.push(token, "a probe cannot be an `unsafe fn`: the router has no safety contract to uphold; remove `unsafe` and keep any `unsafe` block inside");
     }
-    if !signature.generics.params.is_empty() || signature.generics.where_clause.is_some() {
+    if !signature.generics.params.is_empty() {
         errors.push(&signature.generics, "a probe cannot be generic: the router must know each argument's type; remove the generic parameters and name concrete types");
+    }
+    if let Some(where_clause) = &signature.generics.where_clause {
+        errors.push(where_clause, "a probe cannot have a `where` clause: the router calls it with concrete types; remove it");
     }
     if let Some(variadic) = &signature.variadic {
         errors.push(variadic, "a probe cannot be variadic");
@@ -44,6 +47,7 @@ pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
             ),
             FnArg::Typed(typed) => match &*typed.ty {
                 Type::ImplTrait(ty) => errors.push(ty, "a probe argument cannot be `impl Trait`: name an extractor type, such as `State<App>` or `HeaderMap`"),
+                Type::Reference(ty) => errors.push(ty, "a probe argument cannot be a reference: extractors are taken by value, as in `headers: HeaderMap`"),
                 ty => arguments.push(ty),
             },
         }
@@ -51,7 +55,7 @@ pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
 
     if let ReturnType::Type(_, ty) = &signature.output {
         if let Type::ImplTrait(ty) = &**ty {
-            errors.push(ty, "a probe cannot return `impl Trait`: return `()`, `bool` or `Result<(), E>`, and write `async fn` for a probe that awaits");
+            errors.push(ty, "a probe cannot return `impl Trait`: return `()`, `bool`, `Result<(), E>` or `healthz::Checks`, and write `async fn` for a probe that awaits");
         }
     }
 

@@ -77,7 +77,12 @@ impl Checks {
     /// Adds the check `name`, run by awaiting `check`.
     ///
     /// Names are what `?exclude=` and `/healthz/ready/<name>` match, so keep
-    /// them short, unique and URL-safe, such as `database`.
+    /// them short and URL-safe, such as `database`.
+    ///
+    /// # Panics
+    ///
+    /// If a check of that name was added already. Inside a probe the panic
+    /// is caught like any other, and the probe answers 503.
     ///
     /// ```
     /// let checks = healthz::Checks::new().check("ping", async { true });
@@ -88,8 +93,13 @@ impl Checks {
         F: Future + Send + 'static,
         F::Output: ProbeResult,
     {
+        let name = name.into();
+        assert!(
+            self.names().all(|taken| taken != name),
+            "two checks are named {name:?}: each check needs a name of its own"
+        );
         self.entries.push(Check {
-            name: name.into(),
+            name,
             future: Box::pin(async move { check.await.into_probe_result() }),
             timeout: None,
             warn_only: false,
@@ -183,5 +193,22 @@ impl<T: ProbeResult> IntoOutcome for T {
 impl IntoOutcome for Checks {
     fn into_outcome(self) -> Outcome {
         Outcome::Checks(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "two checks are named \"db\"")]
+    fn a_name_is_given_once() {
+        let _ = Checks::new().check("db", async {}).check("db", async {});
+    }
+
+    #[test]
+    #[should_panic(expected = "`Checks::warn_only` applies to the last check added")]
+    fn options_need_a_check() {
+        let _ = Checks::new().warn_only();
     }
 }

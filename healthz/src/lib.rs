@@ -253,8 +253,8 @@ pub mod __private;
 pub use builder::Healthz;
 pub use checks::Checks;
 pub use error::HealthError;
-pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal, startup_route};
+pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal};
 pub use result::ProbeResult;
-pub use router::{live_route, ready_route, router, router_at};
+pub use router::{live_route, ready_route, router, router_at, startup_route};
 
 pub use healthz_macros::{live, ready};

@@ -12,8 +12,7 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::routing::MethodRouter;
 
-use crate::probe::{Live, Probes};
-use crate::{response, router};
+use crate::response;
 
 /// The readiness title while the server drains before shutting down.
 const SHUTTING_DOWN: &str = "The server is shutting down";
@@ -109,30 +108,6 @@ pub fn lifecycle() -> &'static Lifecycle {
 /// Outside a Tokio runtime, or if the signal handlers cannot be installed.
 pub fn shutdown_signal(drain: Duration) -> impl Future<Output = ()> + Send + 'static {
     lifecycle().shutdown_signal(drain)
-}
-
-/// The startup endpoint alone, to mount at a path of your choosing.
-///
-/// It answers 503 `The app has not started yet` until
-/// [`Lifecycle::mark_started`] is called on [`lifecycle()`], then whatever
-/// the liveness endpoint answers. [`router`](crate::router()) mounts it at
-/// `/healthz/startup`.
-///
-/// ```
-/// # #[healthz::live] fn liveness() {}
-/// # #[healthz::ready] fn readiness() {}
-/// let app: axum::Router = axum::Router::new()
-///     .route("/livez", healthz::live_route())
-///     .route("/readyz", healthz::ready_route())
-///     .route("/startupz", healthz::startup_route());
-/// ```
-pub fn startup_route<L, S>() -> MethodRouter<S>
-where
-    Probes: Live<L, S>,
-    L: 'static,
-    S: Clone + Send + Sync + 'static,
-{
-    lifecycle().guard(Gate::Startup, router::live_route::<L, S>())
 }
 
 impl Lifecycle {

@@ -88,6 +88,8 @@ pub trait Ready<M, S> {
 pub(crate) enum Kind {
     Live,
     Ready,
+    /// Liveness, once the app has started.
+    Startup,
 }
 
 impl Kind {
@@ -95,6 +97,7 @@ impl Kind {
         match self {
             Kind::Live => "live",
             Kind::Ready => "ready",
+            Kind::Startup => "startup",
         }
     }
 }

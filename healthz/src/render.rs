@@ -16,6 +16,9 @@ use crate::report::{CheckReport, Report, Status};
 /// The kubelet reads at most 10 KiB of a probe's body.
 pub(crate) const MAX_BODY: usize = 10 * 1024;
 
+/// How many unmatched `?exclude=` names the verbose answer lists.
+const UNMATCHED_SHOWN: usize = 10;
+
 /// How much of the reasons a body may show.
 #[derive(Clone, Copy)]
 struct Limit {
@@ -170,16 +173,21 @@ fn verbose_text(kind: Kind, report: &Report, limit: Limit) -> String {
             writeln!(text, "[+]{excluded} excluded: ok").expect("writing to a String");
         }
     }
-    if !report.unmatched.is_empty() {
-        let names: Vec<String> = report
-            .unmatched
-            .iter()
+    if limit.checks && !report.unmatched.is_empty() {
+        // Names come from the query string: list a few, count the rest.
+        let shown: Vec<String> = (report.unmatched.iter().take(UNMATCHED_SHOWN))
             .map(|name| format!("{:?}", shorten(name, limit.title)))
             .collect();
+        let more = report.unmatched.len().saturating_sub(UNMATCHED_SHOWN);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         writeln!(
             text,
-            "warn: some health checks cannot be excluded: no matches for {}",
-            names.join(",")
+            "warn: some health checks cannot be excluded: no matches for {}{more}",
+            shown.join(",")
         )
         .expect("writing to a String");
     }

@@ -1,4 +1,5 @@
-//! Runs a probe's named checks concurrently and gathers what they found.
+//! What one run of a probe found, how its named checks run, and how a
+//! request's selection (`?exclude=`, `/<probe>/<check>`) narrows the answer.
 
 use std::borrow::Cow;
 use std::future::{Future, poll_fn};
@@ -14,19 +15,19 @@ use crate::probe::Kind;
 use crate::runner::{Stopped, bounded, stopped_error};
 
 /// What one run of a probe found, for every answer format.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Report {
     /// The public title of the failure; `None` when the probe passed.
     pub(crate) title: Option<String>,
-    /// One entry per check that ran; empty for a probe without checks.
+    /// One entry per check; empty for a probe without checks.
     pub(crate) checks: Vec<CheckReport>,
-    /// Checks skipped with `?exclude=`.
+    /// Checks left out of this answer with `?exclude=`.
     pub(crate) excluded: Vec<Cow<'static, str>>,
     /// Names in `?exclude=` that match no check.
     pub(crate) unmatched: Vec<String>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct CheckReport {
     pub(crate) name: Cow<'static, str>,
     pub(crate) status: Status,
@@ -55,9 +56,10 @@ impl Status {
 
 /// A failure kept for the log, with the error the body does not show.
 pub(crate) struct Finding {
+    /// The check that failed; `None` for the probe itself.
     pub(crate) check: Option<Cow<'static, str>>,
-    pub(crate) title: String,
     pub(crate) error: HealthError,
+    pub(crate) warn_only: bool,
 }
 
 /// Which checks a request asks for.
@@ -74,85 +76,76 @@ impl Selection {
 }
 
 /// The title a failure answers with: its reason, or a fixed one.
-pub(crate) fn title(error: &HealthError, name: &str) -> String {
+fn title(error: &HealthError, name: &str) -> String {
     match error.reason() {
         Some(reason) => reason.to_owned(),
         None => format!("The {name} check failed"),
     }
 }
 
+/// The probe's title for these checks: `None` unless one that is not
+/// warning-only failed.
+fn verdict(checks: &[CheckReport]) -> Option<String> {
+    let failed: Vec<&CheckReport> = checks
+        .iter()
+        .filter(|check| check.status == Status::Fail)
+        .collect();
+    match failed.as_slice() {
+        [] => None,
+        [one] => one.title.clone(),
+        several => {
+            let names: Vec<&str> = several.iter().map(|check| &*check.name).collect();
+            Some(format!("The {} checks failed", names.join(", ")))
+        }
+    }
+}
+
 impl Report {
-    /// The report of a probe without checks.
-    pub(crate) fn single(
-        kind: Kind,
-        result: Result<(), HealthError>,
-        selection: &Selection,
-    ) -> (Report, Vec<Finding>) {
-        let mut report = Report::default_for(selection, &[]);
-        let mut findings = Vec::new();
-        if let Err(error) = result {
-            let title = title(&error, kind.name());
-            report.title = Some(title.clone());
-            findings.push(Finding {
-                check: None,
-                title,
-                error,
-            });
-        }
-        (report, findings)
-    }
-
-    fn default_for(selection: &Selection, names: &[&str]) -> Report {
-        Report {
-            title: None,
-            checks: Vec::new(),
-            excluded: Vec::new(),
-            unmatched: selection
-                .exclude
-                .iter()
-                .filter(|name| !names.contains(&name.as_str()))
-                .cloned()
-                .collect(),
+    /// The report of a probe that answered without checks.
+    pub(crate) fn single(kind: Kind, result: Result<(), HealthError>) -> (Report, Vec<Finding>) {
+        match result {
+            Ok(()) => (Report::default(), Vec::new()),
+            Err(error) => {
+                let report = Report {
+                    title: Some(title(&error, kind.name())),
+                    ..Report::default()
+                };
+                (
+                    report,
+                    vec![Finding {
+                        check: None,
+                        error,
+                        warn_only: false,
+                    }],
+                )
+            }
         }
     }
 
-    /// Runs the selected checks concurrently, each under its own timeout
-    /// (`timeout` when it sets none). `None` when `selection.only` names no
-    /// check.
-    pub(crate) async fn run(
-        checks: Checks,
-        selection: &Selection,
-        timeout: Duration,
-    ) -> Option<(Report, Vec<Finding>)> {
-        let names: Vec<&str> = checks.names().collect();
-        if (selection.only.as_ref()).is_some_and(|only| !names.contains(&only.as_str())) {
-            return None;
-        }
-        let mut report = Report::default_for(selection, &names);
-        drop(names);
-
+    /// Runs every check concurrently, each until its own timeout or the
+    /// probe's `deadline`, whichever comes first.
+    pub(crate) async fn run(checks: Checks, deadline: Instant) -> (Report, Vec<Finding>) {
         let started = Instant::now();
-        let mut runs = Vec::new();
-        for check in checks.entries {
-            if (selection.only.as_ref()).is_some_and(|only| *only != check.name) {
-                continue;
-            }
-            if selection.exclude.iter().any(|name| *name == check.name) {
-                report.excluded.push(check.name);
-                continue;
-            }
-            let bound = check.timeout.unwrap_or(timeout);
-            runs.push(Run {
-                name: check.name,
-                warn_only: check.warn_only,
-                bound,
-                future: Box::pin(bounded(check.future, bound)),
-                done: None,
-            });
-        }
+        let mut runs: Vec<Run> = checks
+            .entries
+            .into_iter()
+            .map(|check| {
+                let until = match check.timeout {
+                    Some(timeout) => deadline.min(started + timeout),
+                    None => deadline,
+                };
+                Run {
+                    name: check.name,
+                    warn_only: check.warn_only,
+                    bound: until.saturating_duration_since(started),
+                    future: Box::pin(bounded(check.future, until)),
+                    done: None,
+                }
+            })
+            .collect();
 
         // Poll every unfinished check at each wake-up: a handful of checks,
-        // so this is simpler than spawning and no slower.
+        // so this is simpler than spawning them, and no slower.
         poll_fn(|cx| {
             let mut pending = false;
             for run in runs.iter_mut().filter(|run| run.done.is_none()) {
@@ -169,6 +162,7 @@ impl Report {
         })
         .await;
 
+        let mut report = Report::default();
         let mut findings = Vec::new();
         for run in runs {
             let (result, duration) = run.done.expect("every check finished");
@@ -178,13 +172,14 @@ impl Report {
                 Ok(()) => (Status::Pass, None),
                 Err(error) => {
                     let title = title(&error, &run.name);
+                    let warn_only = run.warn_only;
                     findings.push(Finding {
                         check: Some(run.name.clone()),
-                        title: title.clone(),
                         error,
+                        warn_only,
                     });
                     (
-                        if run.warn_only {
+                        if warn_only {
                             Status::Warn
                         } else {
                             Status::Fail
@@ -200,21 +195,46 @@ impl Report {
                 duration,
             });
         }
+        report.title = verdict(&report.checks);
+        (report, findings)
+    }
 
-        let failed: Vec<&CheckReport> = report
-            .checks
-            .iter()
-            .filter(|c| c.status == Status::Fail)
-            .collect();
-        report.title = match failed.as_slice() {
-            [] => None,
-            [one] => one.title.clone(),
-            several => {
-                let names: Vec<&str> = several.iter().map(|check| &*check.name).collect();
-                Some(format!("The {} checks failed", names.join(", ")))
+    /// The part of this report a request selected. `None` when it asks for
+    /// one check by a name the probe does not have.
+    ///
+    /// A probe that failed before it named its checks answers its failure
+    /// to every selection: which checks it has is unknown.
+    pub(crate) fn select(&self, selection: &Selection) -> Option<Report> {
+        if self.checks.is_empty() {
+            if selection.only.is_some() && self.title.is_none() {
+                return None;
             }
-        };
-        Some((report, findings))
+            let unmatched = selection.exclude.clone();
+            return Some(Report {
+                title: self.title.clone(),
+                unmatched,
+                ..Report::default()
+            });
+        }
+        let mut selected = Report::default();
+        if let Some(only) = &selection.only {
+            let check = self.checks.iter().find(|check| check.name == *only)?;
+            selected.checks.push(check.clone());
+        } else {
+            for check in &self.checks {
+                if selection.exclude.iter().any(|name| *name == check.name) {
+                    selected.excluded.push(check.name.clone());
+                } else {
+                    selected.checks.push(check.clone());
+                }
+            }
+            selected.unmatched = (selection.exclude.iter())
+                .filter(|name| !self.checks.iter().any(|check| check.name == **name))
+                .cloned()
+                .collect();
+        }
+        selected.title = verdict(&selected.checks);
+        Some(selected)
     }
 }
 
@@ -224,7 +244,95 @@ type Ended = Result<Result<(), HealthError>, Stopped>;
 struct Run {
     name: Cow<'static, str>,
     warn_only: bool,
+    /// How long it was allowed, for the title if it runs out.
     bound: Duration,
     future: Pin<Box<dyn Future<Output = Ended> + Send>>,
     done: Option<(Ended, Duration)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &'static str, status: Status) -> CheckReport {
+        let title = (status != Status::Pass).then(|| format!("{name} is down"));
+        CheckReport {
+            name: name.into(),
+            status,
+            title,
+            duration: Duration::ZERO,
+        }
+    }
+
+    fn report(checks: Vec<CheckReport>) -> Report {
+        Report {
+            title: verdict(&checks),
+            checks,
+            ..Report::default()
+        }
+    }
+
+    fn exclude(names: &[&str]) -> Selection {
+        Selection {
+            exclude: names.iter().map(|name| name.to_string()).collect(),
+            only: None,
+        }
+    }
+
+    #[test]
+    fn excluding_a_failing_check_passes_the_probe() {
+        let full = report(vec![
+            check("db", Status::Fail),
+            check("cache", Status::Pass),
+        ]);
+        assert_eq!(full.title.as_deref(), Some("db is down"));
+        let selected = full.select(&exclude(&["db", "nope"])).unwrap();
+        assert_eq!(selected.title, None);
+        assert_eq!(selected.excluded, ["db"]);
+        assert_eq!(selected.unmatched, ["nope"]);
+        assert_eq!(selected.checks.len(), 1);
+    }
+
+    #[test]
+    fn one_check_alone_answers_for_itself() {
+        let full = report(vec![
+            check("db", Status::Fail),
+            check("search", Status::Warn),
+        ]);
+        let only = |name: &str| Selection {
+            exclude: Vec::new(),
+            only: Some(name.to_owned()),
+        };
+        assert_eq!(
+            full.select(&only("db")).unwrap().title.as_deref(),
+            Some("db is down")
+        );
+        assert_eq!(full.select(&only("search")).unwrap().title, None);
+        assert!(full.select(&only("nope")).is_none());
+    }
+
+    #[test]
+    fn a_probe_without_checks_has_no_check_endpoints_unless_it_failed() {
+        let passed = Report::default();
+        let only = Selection {
+            exclude: Vec::new(),
+            only: Some("db".to_owned()),
+        };
+        assert!(passed.select(&only).is_none());
+        let failed = Report {
+            title: Some("The ready check timed out after 900ms".to_owned()),
+            ..Report::default()
+        };
+        assert_eq!(failed.select(&only).unwrap().title, failed.title);
+    }
+
+    #[test]
+    fn several_failures_are_named_together() {
+        let full = report(vec![
+            check("db", Status::Fail),
+            check("cache", Status::Fail),
+            check("x", Status::Warn),
+        ]);
+        assert_eq!(full.title.as_deref(), Some("The db, cache checks failed"));
+    }
 }

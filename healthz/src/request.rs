@@ -43,18 +43,22 @@ pub(crate) fn read(parts: &Parts) -> (Format, Selection) {
     (format, selection)
 }
 
+/// Whether `Accept` lists `application/health+json` with a weight above
+/// zero (`;q=0` means "not acceptable").
 fn accepts_health_json(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get_all(ACCEPT)
-        .iter()
+    (parts.headers.get_all(ACCEPT).iter())
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .any(|media| {
-            media
-                .split(';')
-                .next()
-                .is_some_and(|media| media.trim().eq_ignore_ascii_case(HEALTH_JSON))
+        .any(|range| {
+            let mut params = range.split(';').map(str::trim);
+            let media = params.next().unwrap_or_default();
+            let refused = params.any(|param| {
+                param
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            media.eq_ignore_ascii_case(HEALTH_JSON) && !refused
         })
 }
 
@@ -89,6 +93,8 @@ mod tests {
         ));
         assert_eq!(format, Format::HealthJson);
         let (format, _) = read(&parts("/", Some("application/json")));
+        assert_eq!(format, Format::Plain);
+        let (format, _) = read(&parts("/", Some("application/health+json;q=0")));
         assert_eq!(format, Format::Plain);
     }
 }

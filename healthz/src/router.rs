@@ -122,7 +122,7 @@ where
         )
         .route(
             &format!("{prefix}/startup"),
-            lifecycle.guard(Gate::Startup, live.whole()),
+            lifecycle.guard(Gate::Startup, live.named(Kind::Startup).whole()),
         );
     if prefix.is_empty() {
         router
@@ -189,6 +189,35 @@ where
     lifecycle().guard(Gate::Ready, ready.whole())
 }
 
+/// The startup endpoint alone, to mount at a path of your choosing.
+///
+/// It answers 503 `The app has not started yet` until
+/// [`Lifecycle::mark_started`] is called on [`lifecycle()`], then whatever
+/// the liveness endpoint answers. [`router`](crate::router()) mounts it at
+/// `/healthz/startup`.
+///
+/// ```
+/// # #[healthz::live] fn liveness() {}
+/// # #[healthz::ready] fn readiness() {}
+/// let app: axum::Router = axum::Router::new()
+///     .route("/livez", healthz::live_route())
+///     .route("/readyz", healthz::ready_route())
+///     .route("/startupz", healthz::startup_route());
+/// ```
+pub fn startup_route<L, S>() -> MethodRouter<S>
+where
+    Probes: Live<L, S>,
+    L: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    let live = Endpoint::new(
+        Kind::Live,
+        <Probes as Live<L, S>>::OPTIONS,
+        <Probes as Live<L, S>>::check,
+    );
+    lifecycle().guard(Gate::Startup, live.named(Kind::Startup).whole())
+}
+
 /// Serves one probe: the whole of it at the probe's path, and one of its
 /// named checks at `<path>/<check>`, sharing one runner.
 pub(crate) struct Endpoint<F> {
@@ -223,20 +252,23 @@ impl<F> Endpoint<F> {
     {
         let (parts, _body) = request.into_parts();
         let (format, mut selection) = request::read(&parts);
-        let answer = if selection.is_all() && only.is_none() {
-            self.runner.answer(|| (self.check)(parts, state)).await
-        } else {
-            selection.only = only;
-            match self
-                .runner
-                .answer_alone((self.check)(parts, state), &selection)
-                .await
-            {
-                Some(answer) => answer,
-                None => return response::not_setup(selection.only.as_deref().unwrap_or_default()),
-            }
+        selection.only = only;
+        let answer = self.runner.answer(|| (self.check)(parts, state)).await;
+        let Some(answer) = answer.select(&selection) else {
+            return response::not_setup(selection.only.as_deref().unwrap_or_default());
         };
         response::probe(self.kind, &answer, format)
+    }
+
+    /// The same probe, named `kind` in its answers.
+    fn named(&self, kind: Kind) -> Self
+    where
+        F: Clone,
+    {
+        Endpoint {
+            kind,
+            ..self.clone()
+        }
     }
 
     /// The probe as a whole.

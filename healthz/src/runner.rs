@@ -4,11 +4,12 @@
 //! result optionally reused for a while.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -29,6 +30,23 @@ pub(crate) enum Answer {
     Report(Arc<Report>),
 }
 
+impl Answer {
+    /// The part of the answer a request selected; `None` when it names a
+    /// check the probe does not have.
+    pub(crate) fn select(&self, selection: &Selection) -> Option<Answer> {
+        if selection.is_all() {
+            return Some(self.clone());
+        }
+        let report = match self {
+            Answer::Passed => &Report::default(),
+            Answer::Report(report) => &**report,
+        };
+        report
+            .select(selection)
+            .map(|report| Answer::Report(Arc::new(report)))
+    }
+}
+
 /// What a probe's check function yields: its outcome, or the failure to
 /// extract its arguments.
 pub(crate) type Evaluation = Result<Outcome, HealthError>;
@@ -37,9 +55,9 @@ pub(crate) struct Runner {
     kind: Kind,
     options: Options,
     slot: Mutex<Slot>,
-    /// What the last full run found, as text: each change is logged once,
-    /// not each request.
-    last_findings: Mutex<String>,
+    /// What is failing now, by check, with the full error text: a failure
+    /// is logged when it starts or changes, not at each request.
+    failing: Mutex<Vec<(Option<Cow<'static, str>>, String)>>,
 }
 
 enum Slot {
@@ -58,18 +76,26 @@ enum Entry {
     Wait(oneshot::Receiver<Answer>),
 }
 
+/// The locks here guard plain values replaced whole, so a panic elsewhere
+/// cannot leave them half-written.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Runner {
     pub(crate) fn new(kind: Kind, options: Options) -> Self {
         Runner {
             kind,
             options,
             slot: Mutex::new(Slot::Idle),
-            last_findings: Mutex::new(String::new()),
+            failing: Mutex::new(Vec::new()),
         }
     }
 
-    /// The answer to a request for the whole probe: a fresh cached answer,
-    /// the answer of the run under way, or that of a run this request starts.
+    /// The answer to a request: a fresh cached answer, the answer of the run
+    /// under way, or that of a run this request starts. Every request, the
+    /// ones that select checks included, goes through here, so that no
+    /// request pattern can run a check more often than this allows.
     pub(crate) async fn answer<Fut>(&self, check: impl FnOnce() -> Fut) -> Answer
     where
         Fut: Future<Output = Evaluation>,
@@ -86,30 +112,16 @@ impl Runner {
                     if let Ok(answer) = answer.await {
                         return answer;
                     }
-                    // The request that led the run went away before it
-                    // ended; the next one through the slot runs it again.
+                    // The run ended without an answer to share: its request
+                    // went away, or its arguments could not be extracted. The
+                    // next request through the slot runs the check again.
                 }
             }
         }
     }
 
-    /// The answer to a request for some checks only (`?exclude=`, or one
-    /// check by name): a run of its own, neither shared nor cached. `None`
-    /// when the request names a check the probe does not have.
-    pub(crate) async fn answer_alone<Fut>(
-        &self,
-        check: Fut,
-        selection: &Selection,
-    ) -> Option<Answer>
-    where
-        Fut: Future<Output = Evaluation>,
-    {
-        let (report, _findings) = self.evaluate(check, selection).await?;
-        Some(Answer::Report(Arc::new(report)))
-    }
-
     fn enter(&self) -> Entry {
-        let mut slot = self.slot.lock().expect("probe slot lock");
+        let mut slot = lock(&self.slot);
         match &mut *slot {
             Slot::Cached { until, answer } if Instant::now() < *until => {
                 Entry::Cached(answer.clone())
@@ -130,18 +142,20 @@ impl Runner {
     where
         Fut: Future<Output = Evaluation>,
     {
-        let abandoned = ResetIfAbandoned(Some(&self.slot));
-        let (report, findings) = self
-            .evaluate(check, &Selection::default())
-            .await
-            .expect("a run of every check has no unknown name");
+        let unshared = ResetIfUnshared(Some(&self.slot));
+        let (report, findings, shareable) = self.evaluate(check).await;
         self.log(&findings);
         let answer = if report.title.is_none() && report.checks.is_empty() {
             Answer::Passed
         } else {
             Answer::Report(Arc::new(report))
         };
-        abandoned.disarm();
+        if !shareable {
+            // Dropping the guard frees the slot: each waiting request tries
+            // with its own arguments.
+            return answer;
+        }
+        unshared.disarm();
         let next = match self.options.cache() {
             Some(period) => Slot::Cached {
                 until: Instant::now() + period,
@@ -149,8 +163,7 @@ impl Runner {
             },
             None => Slot::Idle,
         };
-        let previous = std::mem::replace(&mut *self.slot.lock().expect("probe slot lock"), next);
-        if let Slot::Running(waiting) = previous {
+        if let Slot::Running(waiting) = std::mem::replace(&mut *lock(&self.slot), next) {
             for waiter in waiting {
                 // A waiter whose request went away no longer listens.
                 let _ = waiter.send(answer.clone());
@@ -159,62 +172,60 @@ impl Runner {
         answer
     }
 
-    /// Runs the probe function under the probe's timeout, then the checks it
-    /// returned, if any, each under its own.
-    async fn evaluate<Fut>(
-        &self,
-        check: Fut,
-        selection: &Selection,
-    ) -> Option<(Report, Vec<Finding>)>
+    /// Runs the probe function, then the checks it returned, if any, all
+    /// within the probe's timeout. The flag says whether the answer may be
+    /// shared: not when it comes from this request's own arguments failing.
+    async fn evaluate<Fut>(&self, check: Fut) -> (Report, Vec<Finding>, bool)
     where
         Fut: Future<Output = Evaluation>,
     {
-        let kind = self.kind;
-        let timeout = self.options.timeout();
-        let result = match bounded(check, timeout).await {
+        let (kind, timeout) = (self.kind, self.options.timeout());
+        let deadline = Instant::now() + timeout;
+        let (result, shareable) = match bounded(check, deadline).await {
             Ok(Ok(Outcome::Checks(checks))) => {
-                return Report::run(checks, selection, timeout).await;
+                let (report, findings) = Report::run(checks, deadline).await;
+                return (report, findings, true);
             }
-            Ok(Ok(Outcome::Done(result))) => result,
-            Ok(Err(extraction)) => Err(extraction),
-            Err(stopped) => Err(stopped_error(stopped, kind.name(), timeout)),
+            Ok(Ok(Outcome::Done(result))) => (result, true),
+            Ok(Err(extraction)) => (Err(extraction), false),
+            Err(stopped) => (Err(stopped_error(stopped, kind.name(), timeout)), true),
         };
-        if selection.only.is_some() {
-            return None;
-        }
-        Some(Report::single(kind, result, selection))
+        let (report, findings) = Report::single(kind, result);
+        (report, findings, shareable)
     }
 
-    /// Logs what a full run found when it differs from the previous run.
+    /// Logs each failure that started or changed since the previous run,
+    /// and each recovery.
     fn log(&self, findings: &[Finding]) {
-        let probe = self.kind.name();
-        let summary: String = findings
+        let now: Vec<(Option<Cow<'static, str>>, String)> = findings
             .iter()
-            .map(|finding| {
-                format!(
-                    "{}: {}\n",
-                    finding.check.as_deref().unwrap_or(probe),
-                    finding.title
-                )
-            })
+            .map(|finding| (finding.check.clone(), finding.error.to_string()))
             .collect();
-        let mut last = self.last_findings.lock().expect("probe log lock");
-        if *last == summary {
-            return;
-        }
-        if summary.is_empty() {
-            tracing::info!(probe, "health check passes again");
-        }
-        for finding in findings {
-            let error = &finding.error;
+        let before = std::mem::replace(&mut *lock(&self.failing), now.clone());
+        let probe = self.kind.name();
+        for (finding, state) in findings.iter().zip(&now) {
+            if before.contains(state) {
+                continue;
+            }
+            let (error, message) = match finding.warn_only {
+                false => (&finding.error, "health check failed"),
+                true => (&finding.error, "health check degraded"),
+            };
             match &finding.check {
-                Some(check) => {
-                    tracing::warn!(probe, check = &**check, %error, "health check failed")
-                }
-                None => tracing::warn!(probe, %error, "health check failed"),
+                Some(check) => tracing::warn!(probe, check = &**check, %error, "{message}"),
+                None => tracing::warn!(probe, %error, "{message}"),
             }
         }
-        *last = summary;
+        for (check, _) in &before {
+            if now.iter().all(|(failing, _)| failing != check) {
+                match check {
+                    Some(check) => {
+                        tracing::info!(probe, check = &**check, "health check passes again")
+                    }
+                    None => tracing::info!(probe, "health check passes again"),
+                }
+            }
+        }
     }
 }
 
@@ -231,20 +242,21 @@ pub(crate) fn stopped_error(stopped: Stopped, name: &str, timeout: Duration) -> 
     }
 }
 
-/// Frees the slot when the request leading a run goes away mid-run, so
-/// that the waiting requests start another run instead of waiting forever.
-struct ResetIfAbandoned<'a>(Option<&'a Mutex<Slot>>);
+/// Frees the slot unless the run's answer is shared: when the leading
+/// request goes away mid-run, or its answer is its own, the waiting
+/// requests start another run instead of waiting forever.
+struct ResetIfUnshared<'a>(Option<&'a Mutex<Slot>>);
 
-impl ResetIfAbandoned<'_> {
+impl ResetIfUnshared<'_> {
     fn disarm(mut self) {
         self.0 = None;
     }
 }
 
-impl Drop for ResetIfAbandoned<'_> {
+impl Drop for ResetIfUnshared<'_> {
     fn drop(&mut self) {
         if let Some(slot) = self.0 {
-            *slot.lock().expect("probe slot lock") = Slot::Idle;
+            *lock(slot) = Slot::Idle;
         }
     }
 }
@@ -254,10 +266,10 @@ pub(crate) enum Stopped {
     Panicked(Box<dyn Any + Send>),
 }
 
-/// Runs `check` with panics caught and a `timeout`, after which it is
-/// dropped. The timer starts only if the check does not finish at its first
-/// poll, so a check that never waits costs no timer.
-pub(crate) async fn bounded<F: Future>(check: F, timeout: Duration) -> Result<F::Output, Stopped> {
+/// Runs `check` with panics caught until `deadline`, when it is dropped.
+/// The timer is armed only if the check does not finish at its first poll,
+/// so a check that never waits costs no timer.
+pub(crate) async fn bounded<F: Future>(check: F, deadline: Instant) -> Result<F::Output, Stopped> {
     let mut check = pin!(check);
     let mut timer = pin!(None::<Sleep>);
     poll_fn(|cx| {
@@ -269,7 +281,7 @@ pub(crate) async fn bounded<F: Future>(check: F, timeout: Duration) -> Result<F:
             Err(panic) => return Poll::Ready(Err(Stopped::Panicked(panic))),
         }
         if timer.is_none() {
-            timer.set(Some(tokio::time::sleep(timeout)));
+            timer.set(Some(tokio::time::sleep_until(deadline)));
         }
         match timer.as_mut().as_pin_mut().map(|timer| timer.poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(Err(Stopped::TimedOut)),
@@ -370,5 +382,86 @@ mod tests {
         }
         drop(leader);
         assert!(matches!(waiter.await.unwrap(), Answer::Passed));
+    }
+
+    #[tokio::test]
+    async fn the_timeout_counts_from_the_start_of_the_run() {
+        let runner = Runner::new(Kind::Ready, Options::DEFAULT.timeout_ms(100));
+        let answer = runner
+            .answer(|| async {
+                // Work before the first await counts against the timeout.
+                std::thread::sleep(Duration::from_millis(80));
+                tokio::time::sleep(Duration::from_millis(80)).await;
+                done(Ok(()))
+            })
+            .await;
+        assert_eq!(
+            title(&answer),
+            Some("The ready check timed out after 100ms")
+        );
+    }
+
+    #[tokio::test]
+    async fn checks_end_by_the_probe_deadline() {
+        let runner = Runner::new(Kind::Ready, Options::DEFAULT.timeout_ms(100));
+        let answer = runner
+            .answer(|| async {
+                tokio::time::sleep(Duration::from_millis(80)).await;
+                let slow = tokio::time::sleep(Duration::from_millis(80));
+                Ok(Outcome::Checks(
+                    crate::Checks::new()
+                        .check("slow", slow)
+                        .timeout(Duration::from_secs(5)),
+                ))
+            })
+            .await;
+        let title = title(&answer).unwrap();
+        assert!(
+            title.starts_with("The slow check timed out after "),
+            "{title}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_to_extract_arguments_is_not_shared() {
+        let runner = Arc::new(Runner::new(Kind::Ready, Options::DEFAULT.cache_ms(60_000)));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let leader = tokio::spawn({
+            let (runner, release) = (runner.clone(), release.clone());
+            async move {
+                runner
+                    .answer(|| async move {
+                        release.notified().await;
+                        Err(HealthError::new("bad query string"))
+                    })
+                    .await
+            }
+        });
+        while !matches!(&*runner.slot.lock().unwrap(), Slot::Running(_)) {
+            tokio::task::yield_now().await;
+        }
+        let waiter = tokio::spawn({
+            let runner = runner.clone();
+            async move { runner.answer(|| async { done(Ok(())) }).await }
+        });
+        while !matches!(&*runner.slot.lock().unwrap(), Slot::Running(waiting) if !waiting.is_empty())
+        {
+            tokio::task::yield_now().await;
+        }
+        release.notify_one();
+        assert_eq!(title(&leader.await.unwrap()), Some("bad query string"));
+        assert!(
+            matches!(waiter.await.unwrap(), Answer::Passed),
+            "the waiter ran with its own arguments"
+        );
+        assert!(
+            matches!(
+                runner
+                    .answer(|| async { done(Err(HealthError::new("down"))) })
+                    .await,
+                Answer::Passed
+            ),
+            "the pass was cached"
+        );
     }
 }
