@@ -1,5 +1,7 @@
 //! The cost of a probe request through `healthz::router()` against a
-//! hand-written axum handler that answers the same bytes.
+//! hand-written axum handler that answers the same bytes: through the router
+//! alone (`oneshot`), and over HTTP/1.1 on 127.0.0.1 with a kept-alive
+//! connection, as the kubelet sends them.
 //!
 //! `cargo bench --bench probe`
 
@@ -9,6 +11,8 @@ use axum::http::{Request, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
 #[healthz::live]
@@ -64,5 +68,64 @@ fn probe_path(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, probe_path);
+/// One kept-alive HTTP/1.1 connection to a server on 127.0.0.1.
+struct Connection {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Connection {
+    async fn open(app: Router) -> Connection {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        Connection {
+            stream,
+            buffer: Vec::with_capacity(512),
+        }
+    }
+
+    /// Sends `GET path` and reads the whole answer, whose body is 30 bytes.
+    async fn get(&mut self, path: &str) {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        self.stream.write_all(request.as_bytes()).await.unwrap();
+        self.buffer.clear();
+        loop {
+            let mut chunk = [0u8; 512];
+            let read = self.stream.read(&mut chunk).await.unwrap();
+            assert!(read > 0, "the server closed the connection");
+            self.buffer.extend_from_slice(&chunk[..read]);
+            if let Some(head) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                if self.buffer.len() >= head + 4 + 30 {
+                    assert!(self.buffer.starts_with(b"HTTP/1.1 200"));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn probe_over_http(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut hand = runtime.block_on(Connection::open(
+        Router::new().route("/healthz/live", get(hand_written)),
+    ));
+    let mut healthz = runtime.block_on(Connection::open(healthz::router()));
+
+    let mut group = c.benchmark_group("probe over HTTP");
+    group.bench_function("hand-written handler", |b| {
+        b.iter(|| runtime.block_on(hand.get("/healthz/live")))
+    });
+    group.bench_function("healthz sync probe", |b| {
+        b.iter(|| runtime.block_on(healthz.get("/healthz/live")))
+    });
+    group.bench_function("healthz async probe", |b| {
+        b.iter(|| runtime.block_on(healthz.get("/healthz/ready")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, probe_path, probe_over_http);
 criterion_main!(benches);

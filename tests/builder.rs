@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use healthz::probe::Options;
+use healthz::Options;
 use healthz::{Checks, HealthError, Healthz, Lifecycle};
 use healthz_suite::{Reply, get, request, request_with, serve};
 
@@ -61,8 +61,14 @@ fn by_attributes(state: AppState) -> Router {
 
 fn by_builder(state: AppState) -> Router {
     let probes = Healthz::new()
-        .live_with(Options::DEFAULT.timeout_ms(200), liveness)
-        .ready_with(Options::DEFAULT.timeout_ms(200), readiness)
+        .live_with(
+            Options::DEFAULT.with_timeout(Duration::from_millis(200)),
+            liveness,
+        )
+        .ready_with(
+            Options::DEFAULT.with_timeout(Duration::from_millis(200)),
+            readiness,
+        )
         .router();
     Router::new().merge(probes).with_state(state)
 }
@@ -203,7 +209,9 @@ async fn builder_probes_keep_timeouts_caching_and_panic_isolation() {
     let app = Healthz::new()
         .live(|| -> bool { panic!("expected builder panic") })
         .ready_with(
-            Options::DEFAULT.timeout_ms(100).cache_ms(60_000),
+            Options::DEFAULT
+                .with_timeout(Duration::from_millis(100))
+                .with_cache(Duration::from_millis(60_000)),
             move || {
                 counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 async { tokio::time::sleep(Duration::from_secs(60)).await }

@@ -53,8 +53,12 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
             ::core::result::Result::Ok(#into_outcome)
         }
     };
-    let timeout = args.timeout.map(|millis| quote!(.timeout_ms(#millis)));
-    let cache = args.cache.map(|millis| quote!(.cache_ms(#millis)));
+    let timeout = args
+        .timeout
+        .map(|millis| quote!(.with_timeout(::core::time::Duration::from_millis(#millis))));
+    let cache = args
+        .cache
+        .map(|millis| quote!(.with_cache(::core::time::Duration::from_millis(#millis))));
     let options = (timeout.is_some() || cache.is_some()).then(|| {
         quote! {
             const OPTIONS: ::healthz::__private::Options =

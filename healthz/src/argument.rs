@@ -21,9 +21,31 @@ use crate::HealthError;
 /// `T: FromRequestParts<S>`: an obligation on a state type that is still
 /// unknown waits until the app fixes it, so a state that cannot provide `T`
 /// is reported against the app's state instead of being inferred from `T`.
+///
+/// ```
+/// use axum::extract::State;
+/// use axum::http::HeaderMap;
+/// use healthz::probe::ProbeArgument;
+///
+/// fn can_extract<S: ProbeArgument<T>, T>() {}
+/// can_extract::<(), HeaderMap>();
+/// can_extract::<u32, State<u32>>();
+/// ```
 pub trait ProbeArgument<T>: Send + Sync {
     /// Extracts `T`; a rejection fails the probe without answering the
     /// rejection's own text.
+    ///
+    /// ```
+    /// use axum::http::{HeaderMap, Request};
+    /// use healthz::probe::ProbeArgument;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (mut parts, ()) = Request::get("/").header("x-probe", "1").body(()).unwrap().into_parts();
+    /// let headers: HeaderMap = <() as ProbeArgument<HeaderMap>>::extract(&mut parts, &()).await.unwrap();
+    /// assert_eq!(headers["x-probe"], "1");
+    /// # }
+    /// ```
     fn extract(
         parts: &mut Parts,
         state: &Self,

@@ -1,14 +1,21 @@
-//! Probes given as functions or closures at run time, without attributes.
+//! Probes given as functions or closures at run time, without attributes:
+//! [`Healthz`] and the type-states and traits its signatures use.
+//!
+//! ```
+//! let router: axum::Router = healthz::Healthz::new().live(|| ()).ready(|| async { true }).router();
+//! ```
 
+use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 
 use axum::Router;
 use axum::http::request::Parts;
 
+use crate::Options;
 use crate::checks::IntoOutcome;
 use crate::lifecycle::{Lifecycle, lifecycle};
-use crate::probe::{Kind, Options, ProbeArgument};
+use crate::probe::{Kind, ProbeArgument};
 use crate::router::{Endpoint, assemble};
 use crate::runner::Evaluation;
 
@@ -50,21 +57,80 @@ pub struct Healthz<L = Missing, R = Missing> {
     lifecycle: Lifecycle,
 }
 
-/// A probe not given yet.
+/// The type-state of a probe not given yet: [`Healthz::router`] is refused
+/// while either probe is `Missing`.
+///
+/// ```
+/// let builder: healthz::Healthz<healthz::builder::Missing, healthz::builder::Missing> =
+///     healthz::Healthz::new();
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Missing;
 
-/// A probe given to the builder: the function, its options, and a marker for
-/// its shape.
+/// The type-state of a probe given to the builder: the function, its
+/// options, and a marker for its shape.
+///
+/// ```
+/// use healthz::builder::{Given, Missing};
+/// use healthz::Healthz;
+///
+/// fn liveness() {}
+/// let builder: Healthz<Given<fn(), _>, Missing> = Healthz::new().live(liveness as fn());
+/// ```
 pub struct Given<F, M> {
     function: F,
     options: Options,
     shape: PhantomData<fn() -> M>,
 }
 
+impl<F: Clone, M> Clone for Given<F, M> {
+    fn clone(&self) -> Self {
+        Given {
+            function: self.function.clone(),
+            options: self.options,
+            shape: PhantomData,
+        }
+    }
+}
+
+impl<F, M> fmt::Debug for Given<F, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Given")
+            .field("function", &std::any::type_name::<F>())
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<L: Clone, R: Clone> Clone for Healthz<L, R> {
+    fn clone(&self) -> Self {
+        Healthz {
+            live: self.live.clone(),
+            ready: self.ready.clone(),
+            prefix: self.prefix.clone(),
+            lifecycle: self.lifecycle.clone(),
+        }
+    }
+}
+
+impl<L: fmt::Debug, R: fmt::Debug> fmt::Debug for Healthz<L, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Healthz")
+            .field("live", &self.live)
+            .field("ready", &self.ready)
+            .field("prefix", &self.prefix)
+            .field("lifecycle", &self.lifecycle)
+            .finish()
+    }
+}
+
 impl Healthz {
     /// A builder with neither probe, the `/healthz` prefix and the
     /// process-wide [`lifecycle()`].
+    ///
+    /// ```
+    /// let router: axum::Router = healthz::Healthz::new().live(|| ()).ready(|| ()).router();
+    /// ```
     pub fn new() -> Self {
         Healthz {
             live: Missing,
@@ -97,9 +163,10 @@ impl<L, R> Healthz<L, R> {
     /// The liveness probe, with a timeout and caching.
     ///
     /// ```
-    /// use healthz::probe::Options;
+    /// use healthz::Options;
+    /// use std::time::Duration;
     /// let router: axum::Router = healthz::Healthz::new()
-    ///     .live_with(Options::DEFAULT.timeout_ms(250), || ())
+    ///     .live_with(Options::DEFAULT.with_timeout(Duration::from_millis(250)), || ())
     ///     .ready(|| true)
     ///     .router();
     /// ```
@@ -135,10 +202,11 @@ impl<L, R> Healthz<L, R> {
     /// The readiness probe, with a timeout and caching.
     ///
     /// ```
-    /// use healthz::probe::Options;
+    /// use healthz::Options;
+    /// use std::time::Duration;
     /// let router: axum::Router = healthz::Healthz::new()
     ///     .live(|| ())
-    ///     .ready_with(Options::DEFAULT.timeout_ms(2_000).cache_ms(5_000), || async { true })
+    ///     .ready_with(Options::DEFAULT.with_timeout(Duration::from_millis(2_000)).with_cache(Duration::from_millis(5_000)), || async { true })
     ///     .router();
     /// ```
     pub fn ready_with<F, M>(self, options: Options, probe: F) -> Healthz<L, Given<F, M>>
@@ -219,14 +287,26 @@ impl<L, R> Healthz<L, R> {
     }
 }
 
-/// A probe given to the builder, runnable in an app whose state is `S`.
+/// A liveness probe given to the builder, runnable in an app whose state is
+/// `S`: what [`Healthz::router`] asks of its first type parameter.
+///
+/// ```
+/// fn has_live<L: healthz::builder::LiveGiven<()>, R>(_: &healthz::Healthz<L, R>) {}
+/// has_live(&healthz::Healthz::new().live(|| ()));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "no liveness probe was given: call `.live(...)` before `.router()`",
     label = "this needs a liveness probe"
 )]
 pub trait LiveGiven<S>: GivenProbe<S> {}
 
-/// A probe given to the builder, runnable in an app whose state is `S`.
+/// A readiness probe given to the builder, runnable in an app whose state
+/// is `S`: what [`Healthz::router`] asks of its second type parameter.
+///
+/// ```
+/// fn has_ready<L, R: healthz::builder::ReadyGiven<()>>(_: &healthz::Healthz<L, R>) {}
+/// has_ready(&healthz::Healthz::new().ready(|| async { true }));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "no readiness probe was given: call `.ready(...)` before `.router()`",
     label = "this needs a readiness probe"
@@ -263,6 +343,15 @@ where
 /// eight request-parts extractors, returning a
 /// [`ProbeResult`](crate::ProbeResult) or [`Checks`](crate::Checks). `M`
 /// records its shape; it is inferred.
+///
+/// ```
+/// use axum::extract::State;
+/// use healthz::builder::ProbeFn;
+///
+/// fn is_probe<M>(_: impl ProbeFn<M>) {}
+/// is_probe(|| ());
+/// is_probe(|State(ready): State<bool>| async move { ready });
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a probe",
     label = "not a probe function",
@@ -271,7 +360,8 @@ where
 pub trait ProbeFn<M>: Clone + Send + Sync + 'static {}
 
 /// A [`ProbeFn`] whose arguments can be extracted in an app whose state is
-/// `S`.
+/// `S`; implemented with `ProbeFn`, never by hand.
+#[doc(hidden)]
 pub trait ProbeFnFor<M, S>: ProbeFn<M> {
     /// Extracts the arguments from the request and calls the function.
     fn call(self, parts: Parts, state: S) -> impl Future<Output = Evaluation> + Send + 'static;

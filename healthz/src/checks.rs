@@ -70,6 +70,10 @@ pub(crate) struct Check {
 
 impl Checks {
     /// No checks yet: a probe with none passes.
+    ///
+    /// ```
+    /// assert_eq!(healthz::Checks::new().names().count(), 0);
+    /// ```
     pub fn new() -> Self {
         Checks::default()
     }

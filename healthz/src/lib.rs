@@ -254,6 +254,7 @@ pub use builder::Healthz;
 pub use checks::Checks;
 pub use error::HealthError;
 pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal};
+pub use options::Options;
 pub use result::ProbeResult;
 pub use router::{live_route, ready_route, router, router_at, startup_route};
 

@@ -8,12 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::Request;
-use axum::middleware::{self, Next};
-use axum::routing::MethodRouter;
-
-use crate::response;
-
 /// The readiness title while the server drains before shutting down.
 const SHUTTING_DOWN: &str = "The server is shutting down";
 
@@ -324,28 +318,6 @@ impl Lifecycle {
             Gate::Startup if !self.is_started() => Some(Cow::Borrowed(NOT_STARTED)),
             Gate::Startup => None,
         }
-    }
-
-    /// `route`, answering 503 without running its probe while `gate` is
-    /// closed.
-    ///
-    /// The gate sits outside the probe, so a cached or slow probe never
-    /// delays a shutdown. Closed answers are not logged: the change of
-    /// state that closed the gate was.
-    pub(crate) fn guard<S>(&self, gate: Gate, route: MethodRouter<S>) -> MethodRouter<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        let lifecycle = self.clone();
-        route.route_layer(middleware::from_fn(move |request: Request, next: Next| {
-            let closed = lifecycle.gate(gate);
-            async move {
-                match closed {
-                    Some(title) => response::unavailable(&title),
-                    None => next.run(request).await,
-                }
-            }
-        }))
     }
 
     fn lock_not_ready(&self) -> std::sync::MutexGuard<'_, Option<Cow<'static, str>>> {

@@ -5,9 +5,11 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use healthz::probe::Options;
+/// use healthz::Options;
 ///
-/// let options = Options::DEFAULT.timeout_ms(2_000).cache_ms(5_000);
+/// let options = Options::DEFAULT
+///     .with_timeout(Duration::from_secs(2))
+///     .with_cache(Duration::from_secs(5));
 /// assert_eq!(options.timeout(), Duration::from_secs(2));
 /// assert_eq!(options.cache(), Some(Duration::from_secs(5)));
 /// assert_eq!(Options::DEFAULT.timeout(), Duration::from_millis(900));
@@ -21,6 +23,12 @@ pub struct Options {
 impl Options {
     /// A 900 ms timeout, so that the answer reaches the kubelet within its
     /// default `timeoutSeconds: 1`, and no caching.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let options = healthz::Options::DEFAULT;
+    /// assert_eq!((options.timeout(), options.cache()), (Duration::from_millis(900), None));
+    /// ```
     pub const DEFAULT: Options = Options {
         timeout: Duration::from_millis(900),
         cache: None,
@@ -28,31 +36,52 @@ impl Options {
 
     /// How long one run of the check may take before it is dropped and the
     /// probe fails. A zero timeout is raised to one millisecond.
-    pub const fn timeout_ms(self, millis: u64) -> Options {
-        let millis = if millis == 0 { 1 } else { millis };
-        Options {
-            timeout: Duration::from_millis(millis),
-            ..self
-        }
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let options = healthz::Options::DEFAULT.with_timeout(Duration::from_secs(2));
+    /// assert_eq!(options.timeout(), Duration::from_secs(2));
+    /// ```
+    pub const fn with_timeout(self, timeout: Duration) -> Options {
+        let timeout = if timeout.is_zero() {
+            Duration::from_millis(1)
+        } else {
+            timeout
+        };
+        Options { timeout, ..self }
     }
 
-    /// How long a result is reused before the check runs again; zero turns
+    /// How long an answer is reused before the check runs again; zero turns
     /// caching off.
-    pub const fn cache_ms(self, millis: u64) -> Options {
-        let cache = if millis == 0 {
-            None
-        } else {
-            Some(Duration::from_millis(millis))
-        };
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let options = healthz::Options::DEFAULT.with_cache(Duration::from_secs(5));
+    /// assert_eq!(options.cache(), Some(Duration::from_secs(5)));
+    /// ```
+    pub const fn with_cache(self, period: Duration) -> Options {
+        let cache = if period.is_zero() { None } else { Some(period) };
         Options { cache, ..self }
     }
 
     /// The timeout of one run of the check.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// assert_eq!(healthz::Options::DEFAULT.timeout(), Duration::from_millis(900));
+    /// ```
     pub const fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// How long a result is reused, if it is.
+    /// How long an answer is reused, if it is.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let options = healthz::Options::DEFAULT.with_cache(Duration::from_secs(5));
+    /// assert_eq!(options.cache(), Some(Duration::from_secs(5)));
+    /// assert_eq!(healthz::Options::DEFAULT.cache(), None);
+    /// ```
     pub const fn cache(&self) -> Option<Duration> {
         self.cache
     }
@@ -91,7 +120,9 @@ mod tests {
 
     #[test]
     fn zero_means_the_smallest_timeout_and_no_cache() {
-        let options = Options::DEFAULT.timeout_ms(0).cache_ms(0);
+        let options = Options::DEFAULT
+            .with_timeout(Duration::ZERO)
+            .with_cache(Duration::ZERO);
         assert_eq!(options.timeout(), Duration::from_millis(1));
         assert_eq!(options.cache(), None);
     }

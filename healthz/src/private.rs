@@ -1,7 +1,8 @@
 //! What the attribute expansions name. Not a public API: it changes with the
 //! macros, which always come in the same version as this crate.
 
+pub use crate::Options;
 pub use crate::checks::{IntoOutcome, Outcome};
-pub use crate::probe::{Live, Options, ProbeArgument, Probes, Ready};
+pub use crate::probe::{Live, ProbeArgument, Probes, Ready};
 pub use crate::{HealthError, ProbeResult};
 pub use axum::http::request::Parts as RequestParts;

@@ -6,6 +6,18 @@
 //! rustc infer the markers: with exactly one implementation of each trait in
 //! the crate graph the call needs no arguments, with none it does not
 //! compile, and with two rustc reports both.
+//!
+//! ```
+//! use healthz::probe::{Live, Probes, Ready};
+//!
+//! #[healthz::live]
+//! fn liveness() {}
+//! #[healthz::ready]
+//! async fn readiness() {}
+//!
+//! fn both_probes<L, R, P: Live<L, ()> + Ready<R, ()>>() {}
+//! both_probes::<_, _, Probes>();
+//! ```
 
 use std::future::Future;
 
@@ -14,11 +26,21 @@ use axum::http::request::Parts;
 use crate::HealthError;
 pub use crate::argument::ProbeArgument;
 use crate::checks::Outcome;
-pub use crate::options::Options;
+use crate::options::Options;
 
 /// The type the probe attributes implement [`Live`] and [`Ready`] for.
 ///
 /// It is never built; it only names the implementations.
+///
+/// ```
+/// use healthz::probe::{Live, Probes};
+///
+/// #[healthz::live]
+/// fn liveness() {}
+///
+/// fn has_live_probe<M, P: Live<M, ()>>() {}
+/// has_live_probe::<_, Probes>();
+/// ```
 pub struct Probes {
     _never: (),
 }
@@ -42,10 +64,24 @@ pub struct Probes {
     note = "add `#[healthz::live]` to a function, for example `#[healthz::live] fn liveness() {{}}`"
 )]
 pub trait Live<M, S> {
-    /// The timeout and caching set in the attribute.
+    /// The timeout and caching set in the attribute, such as
+    /// `#[healthz::live(timeout = "2s")]`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use healthz::probe::{Live, Probes};
+    ///
+    /// #[healthz::live(timeout = "2s")]
+    /// fn liveness() {}
+    ///
+    /// fn options<M, P: Live<M, ()>>() -> healthz::Options { P::OPTIONS }
+    /// assert_eq!(options::<_, Probes>().timeout(), Duration::from_secs(2));
+    /// ```
     const OPTIONS: Options = Options::DEFAULT;
 
-    /// Extracts the probe's arguments from the request and runs it.
+    /// Extracts the probe's arguments from the request and runs it; the
+    /// router calls it, applications do not.
+    #[doc(hidden)]
     fn check(
         parts: Parts,
         state: S,
@@ -73,10 +109,24 @@ pub trait Live<M, S> {
     note = "add `#[healthz::ready]` to a function, for example `#[healthz::ready] fn readiness() {{}}`"
 )]
 pub trait Ready<M, S> {
-    /// The timeout and caching set in the attribute.
+    /// The timeout and caching set in the attribute, such as
+    /// `#[healthz::ready(cache = "5s")]`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use healthz::probe::{Probes, Ready};
+    ///
+    /// #[healthz::ready(cache = "5s")]
+    /// fn readiness() {}
+    ///
+    /// fn options<M, P: Ready<M, ()>>() -> healthz::Options { P::OPTIONS }
+    /// assert_eq!(options::<_, Probes>().cache(), Some(Duration::from_secs(5)));
+    /// ```
     const OPTIONS: Options = Options::DEFAULT;
 
-    /// Extracts the probe's arguments from the request and runs it.
+    /// Extracts the probe's arguments from the request and runs it; the
+    /// router calls it, applications do not.
+    #[doc(hidden)]
     fn check(
         parts: Parts,
         state: S,

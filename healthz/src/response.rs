@@ -51,11 +51,6 @@ pub(crate) fn not_setup(name: &str) -> Response {
     )
 }
 
-/// The answer of an endpoint held closed by the app's lifecycle.
-pub(crate) fn unavailable(title: &str) -> Response {
-    failed(StatusCode::SERVICE_UNAVAILABLE, title)
-}
-
 fn failed(status: StatusCode, title: &str) -> Response {
     let body = json::to_vec(&Problem {
         status: status.as_u16(),

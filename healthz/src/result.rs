@@ -36,6 +36,12 @@ use crate::HealthError;
 )]
 pub trait ProbeResult {
     /// `Ok(())` when the probe passes.
+    ///
+    /// ```
+    /// use healthz::ProbeResult;
+    /// assert!(true.into_probe_result().is_ok());
+    /// assert!(false.into_probe_result().is_err());
+    /// ```
     fn into_probe_result(self) -> Result<(), HealthError>;
 }
 

@@ -7,9 +7,11 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
+use crate::Options;
 use crate::lifecycle::{Gate, Lifecycle, lifecycle};
-use crate::probe::{Kind, Live, Options, Probes, Ready};
-use crate::runner::{Evaluation, Runner};
+use crate::probe::{Kind, Live, Probes, Ready};
+use crate::report::Report;
+use crate::runner::{Answer, Evaluation, Runner};
 use crate::{request, response};
 
 /// The probe endpoints under `/healthz`, ready to merge into an app.
@@ -114,15 +116,17 @@ where
         .route(&format!("{prefix}/live/{{check}}"), live.one())
         .route(
             &format!("{prefix}/ready"),
-            lifecycle.guard(Gate::Ready, ready.whole()),
+            ready.gated(Gate::Ready, lifecycle).whole(),
         )
         .route(
             &format!("{prefix}/ready/{{check}}"),
-            lifecycle.guard(Gate::Ready, ready.one()),
+            ready.gated(Gate::Ready, lifecycle).one(),
         )
         .route(
             &format!("{prefix}/startup"),
-            lifecycle.guard(Gate::Startup, live.named(Kind::Startup).whole()),
+            live.named(Kind::Startup)
+                .gated(Gate::Startup, lifecycle)
+                .whole(),
         );
     if prefix.is_empty() {
         router
@@ -186,7 +190,7 @@ where
         <Probes as Ready<R, S>>::OPTIONS,
         <Probes as Ready<R, S>>::check,
     );
-    lifecycle().guard(Gate::Ready, ready.whole())
+    ready.gated(Gate::Ready, lifecycle()).whole()
 }
 
 /// The startup endpoint alone, to mount at a path of your choosing.
@@ -215,7 +219,9 @@ where
         <Probes as Live<L, S>>::OPTIONS,
         <Probes as Live<L, S>>::check,
     );
-    lifecycle().guard(Gate::Startup, live.named(Kind::Startup).whole())
+    live.named(Kind::Startup)
+        .gated(Gate::Startup, lifecycle())
+        .whole()
 }
 
 /// Serves one probe: the whole of it at the probe's path, and one of its
@@ -224,6 +230,8 @@ pub(crate) struct Endpoint<F> {
     kind: Kind,
     runner: Arc<Runner>,
     check: F,
+    /// The lifecycle gate that answers for the probe while it is closed.
+    gate: Option<(Gate, Lifecycle)>,
 }
 
 impl<F: Clone> Clone for Endpoint<F> {
@@ -232,6 +240,7 @@ impl<F: Clone> Clone for Endpoint<F> {
             kind: self.kind,
             runner: self.runner.clone(),
             check: self.check.clone(),
+            gate: self.gate.clone(),
         }
     }
 }
@@ -242,22 +251,55 @@ impl<F> Endpoint<F> {
             kind,
             runner: Arc::new(Runner::new(kind, options)),
             check,
+            gate: None,
         }
     }
 
-    async fn answer<S, Fut>(self, state: S, request: Request, only: Option<String>) -> Response
+    async fn answer<S, Fut>(
+        self: Arc<Self>,
+        state: S,
+        request: Request,
+        only: Option<String>,
+    ) -> Response
     where
-        F: FnOnce(Parts, S) -> Fut,
+        F: FnOnce(Parts, S) -> Fut + Clone,
         Fut: Future<Output = Evaluation>,
     {
         let (parts, _body) = request.into_parts();
         let (format, mut selection) = request::read(&parts);
+        if let Some(title) =
+            (self.gate.as_ref()).and_then(|(gate, lifecycle)| lifecycle.gate(*gate))
+        {
+            // The change of state that closed the gate was logged; each
+            // answer it gives is not.
+            let report = Report {
+                title: Some(title.into_owned()),
+                ..Report::default()
+            };
+            return response::probe(self.kind, &Answer::Report(Arc::new(report)), format);
+        }
         selection.only = only;
-        let answer = self.runner.answer(|| (self.check)(parts, state)).await;
+        // Boxed, so that the handler's future, which axum moves before it
+        // pins it, stays small: moving kilobytes costs more than one
+        // allocation.
+        let answer = Box::pin(self.runner.answer(|| (self.check.clone())(parts, state))).await;
         let Some(answer) = answer.select(&selection) else {
             return response::not_setup(selection.only.as_deref().unwrap_or_default());
         };
         response::probe(self.kind, &answer, format)
+    }
+
+    /// The same probe, answered by `lifecycle` instead while `gate` is
+    /// closed: the gate is read before the runner, so a cached or slow probe
+    /// never delays a shutdown.
+    fn gated(&self, gate: Gate, lifecycle: &Lifecycle) -> Self
+    where
+        F: Clone,
+    {
+        Endpoint {
+            gate: Some((gate, lifecycle.clone())),
+            ..self.clone()
+        }
     }
 
     /// The same probe, named `kind` in its answers.
@@ -278,7 +320,8 @@ impl<F> Endpoint<F> {
         F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Evaluation> + Send + 'static,
     {
-        let endpoint = self.clone();
+        // One `Arc` for the handler, which axum clones at every request.
+        let endpoint = Arc::new(self.clone());
         get(move |State(state): State<S>, request: Request| endpoint.answer(state, request, None))
     }
 
@@ -289,7 +332,7 @@ impl<F> Endpoint<F> {
         F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
         Fut: Future<Output = Evaluation> + Send + 'static,
     {
-        let endpoint = self.clone();
+        let endpoint = Arc::new(self.clone());
         get(
             move |State(state): State<S>, Path(check): Path<String>, request: Request| {
                 endpoint.answer(state, request, Some(check))

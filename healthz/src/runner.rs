@@ -9,6 +9,7 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
@@ -58,6 +59,9 @@ pub(crate) struct Runner {
     /// What is failing now, by check, with the full error text: a failure
     /// is logged when it starts or changes, not at each request.
     failing: Mutex<Vec<(Option<Cow<'static, str>>, String)>>,
+    /// Whether `failing` has anything, so that a passing run after a
+    /// passing run takes no lock.
+    any_failing: AtomicBool,
 }
 
 enum Slot {
@@ -89,6 +93,7 @@ impl Runner {
             options,
             slot: Mutex::new(Slot::Idle),
             failing: Mutex::new(Vec::new()),
+            any_failing: AtomicBool::new(false),
         }
     }
 
@@ -180,10 +185,13 @@ impl Runner {
         Fut: Future<Output = Evaluation>,
     {
         let (kind, timeout) = (self.kind, self.options.timeout());
-        let deadline = Instant::now() + timeout;
+        // The std clock: cheaper to read than tokio's, which can be paused.
+        let deadline = std::time::Instant::now() + timeout;
         let (result, shareable) = match bounded(check, deadline).await {
             Ok(Ok(Outcome::Checks(checks))) => {
-                let (report, findings) = Report::run(checks, deadline).await;
+                // Boxed: named checks are the rare path, and inline they would make
+                // every probe request's future several times larger.
+                let (report, findings) = Box::pin(Report::run(checks, deadline)).await;
                 return (report, findings, true);
             }
             Ok(Ok(Outcome::Done(result))) => (result, true),
@@ -197,6 +205,11 @@ impl Runner {
     /// Logs each failure that started or changed since the previous run,
     /// and each recovery.
     fn log(&self, findings: &[Finding]) {
+        if findings.is_empty() && !self.any_failing.load(Ordering::Relaxed) {
+            return;
+        }
+        self.any_failing
+            .store(!findings.is_empty(), Ordering::Relaxed);
         let now: Vec<(Option<Cow<'static, str>>, String)> = findings
             .iter()
             .map(|finding| (finding.check.clone(), finding.error.to_string()))
@@ -269,7 +282,10 @@ pub(crate) enum Stopped {
 /// Runs `check` with panics caught until `deadline`, when it is dropped.
 /// The timer is armed only if the check does not finish at its first poll,
 /// so a check that never waits costs no timer.
-pub(crate) async fn bounded<F: Future>(check: F, deadline: Instant) -> Result<F::Output, Stopped> {
+pub(crate) async fn bounded<F: Future>(
+    check: F,
+    deadline: std::time::Instant,
+) -> Result<F::Output, Stopped> {
     let mut check = pin!(check);
     let mut timer = pin!(None::<Sleep>);
     poll_fn(|cx| {
@@ -281,7 +297,7 @@ pub(crate) async fn bounded<F: Future>(check: F, deadline: Instant) -> Result<F:
             Err(panic) => return Poll::Ready(Err(Stopped::Panicked(panic))),
         }
         if timer.is_none() {
-            timer.set(Some(tokio::time::sleep_until(deadline)));
+            timer.set(Some(tokio::time::sleep_until(deadline.into())));
         }
         match timer.as_mut().as_pin_mut().map(|timer| timer.poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(Err(Stopped::TimedOut)),
@@ -336,7 +352,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_check_past_its_timeout_fails_with_a_fixed_title() {
-        let runner = Runner::new(Kind::Ready, Options::DEFAULT.timeout_ms(1_500));
+        let runner = Runner::new(
+            Kind::Ready,
+            Options::DEFAULT.with_timeout(Duration::from_millis(1_500)),
+        );
         let answer = runner.answer(std::future::pending).await;
         assert_eq!(
             title(&answer),
@@ -346,7 +365,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_cached_answer_expires_after_its_period() {
-        let runner = Runner::new(Kind::Live, Options::DEFAULT.cache_ms(5_000));
+        let runner = Runner::new(
+            Kind::Live,
+            Options::DEFAULT.with_cache(Duration::from_millis(5_000)),
+        );
         let runs = AtomicUsize::new(0);
         let check = || async {
             runs.fetch_add(1, Ordering::SeqCst);
@@ -386,7 +408,10 @@ mod tests {
 
     #[tokio::test]
     async fn the_timeout_counts_from_the_start_of_the_run() {
-        let runner = Runner::new(Kind::Ready, Options::DEFAULT.timeout_ms(100));
+        let runner = Runner::new(
+            Kind::Ready,
+            Options::DEFAULT.with_timeout(Duration::from_millis(100)),
+        );
         let answer = runner
             .answer(|| async {
                 // Work before the first await counts against the timeout.
@@ -403,7 +428,10 @@ mod tests {
 
     #[tokio::test]
     async fn checks_end_by_the_probe_deadline() {
-        let runner = Runner::new(Kind::Ready, Options::DEFAULT.timeout_ms(100));
+        let runner = Runner::new(
+            Kind::Ready,
+            Options::DEFAULT.with_timeout(Duration::from_millis(100)),
+        );
         let answer = runner
             .answer(|| async {
                 tokio::time::sleep(Duration::from_millis(80)).await;
@@ -424,7 +452,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_to_extract_arguments_is_not_shared() {
-        let runner = Arc::new(Runner::new(Kind::Ready, Options::DEFAULT.cache_ms(60_000)));
+        let runner = Arc::new(Runner::new(
+            Kind::Ready,
+            Options::DEFAULT.with_cache(Duration::from_millis(60_000)),
+        ));
         let release = Arc::new(tokio::sync::Notify::new());
         let leader = tokio::spawn({
             let (runner, release) = (runner.clone(), release.clone());

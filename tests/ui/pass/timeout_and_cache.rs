@@ -5,7 +5,9 @@ fn liveness() {}
 async fn readiness() {}
 
 fn main() {
-    use healthz::probe::{Live, Options, Probes, Ready};
+    use healthz::Options;
+    use healthz::probe::{Live, Probes, Ready};
+    use std::time::Duration;
 
     fn live_options<M, P: Live<M, ()>>() -> Options {
         P::OPTIONS
@@ -13,7 +15,7 @@ fn main() {
     fn ready_options<M, P: Ready<M, ()>>() -> Options {
         P::OPTIONS
     }
-    assert_eq!(live_options::<_, Probes>(), Options::DEFAULT.timeout_ms(250));
-    assert_eq!(ready_options::<_, Probes>(), Options::DEFAULT.timeout_ms(2_000).cache_ms(5_000));
+    assert_eq!(live_options::<_, Probes>(), Options::DEFAULT.with_timeout(Duration::from_millis(250)));
+    assert_eq!(ready_options::<_, Probes>(), Options::DEFAULT.with_timeout(Duration::from_millis(2_000)).with_cache(Duration::from_millis(5_000)));
     let _: axum::Router = healthz::router();
 }
