@@ -16,9 +16,12 @@ use kind::Kind;
 ///
 /// The function stays as written and callable by its name. It may be sync
 /// or `async`, take axum extractors that read request parts (`State<T>`,
-/// `Extension<T>`, `HeaderMap`, ...) and return `()`, `bool` or
-/// `Result<(), E>`. Liveness should fail only when a restart would help, so
-/// it rarely checks dependencies.
+/// `Extension<T>`, `HeaderMap`, ...) and return `()`, `bool`,
+/// `Result<(), E>` or `healthz::Checks`. Liveness should fail only when a
+/// restart would help, so it rarely checks dependencies.
+///
+/// Arguments: `timeout = "2s"` (900 ms by default) and `cache = "5s"` (none
+/// by default), written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
 ///
 /// ```
 /// #[healthz::live]
@@ -37,9 +40,12 @@ pub fn live(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The function stays as written and callable by its name. It may be sync
 /// or `async`, take axum extractors that read request parts (`State<T>`,
-/// `Extension<T>`, `HeaderMap`, ...) and return `()`, `bool` or
-/// `Result<(), E>`. Readiness fails while the app cannot serve traffic, for
-/// example when its database is unreachable.
+/// `Extension<T>`, `HeaderMap`, ...) and return `()`, `bool`,
+/// `Result<(), E>` or `healthz::Checks`. Readiness fails while the app
+/// cannot serve traffic, for example when its database is unreachable.
+///
+/// Arguments: `timeout = "2s"` (900 ms by default) and `cache = "5s"` (none
+/// by default), written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
 ///
 /// ```
 /// use axum::extract::State;

@@ -12,14 +12,14 @@ type CheckFuture = Pin<Box<dyn Future<Output = Result<(), HealthError>> + Send>>
 ///
 /// Return `Checks` from a probe to report each dependency on its own: the
 /// body names every check with its outcome and duration, `?verbose` lists
-/// them as text, `/healthz/ready/<name>` runs one alone and
-/// `?exclude=<name>` skips one. The probe fails when any check fails,
+/// them as text, `/healthz/ready/<name>` answers for one alone and
+/// `?exclude=<name>` leaves one out. The probe fails when any check fails,
 /// except checks marked [`warn_only`](Checks::warn_only), which are reported
 /// but never fail it.
 ///
 /// A check is any future whose output is a [`ProbeResult`], typically a call
-/// of a plain `async fn`. Futures do nothing until polled, so building them
-/// all is free: only the checks a request selects run.
+/// of a plain `async fn`. All of them run concurrently at each run of the
+/// probe, each within its own timeout and the probe's.
 ///
 /// ```
 /// use std::time::Duration;

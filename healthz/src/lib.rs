@@ -68,7 +68,8 @@
 //! [`Extension`](axum::Extension), [`HeaderMap`](axum::http::HeaderMap), and
 //! any other [`FromRequestParts`](axum::extract::FromRequestParts) type. It
 //! returns a [`ProbeResult`]: `()`, `bool`, or `Result<(), E>` where `E` is
-//! [`HealthError`] or any error type, so `?` works.
+//! [`HealthError`] or any error type, so `?` works; or [`Checks`], for a
+//! probe made of [named checks](#named-checks).
 //!
 //! A sync probe runs on the async worker that serves the request: keep it to
 //! cheap, in-memory checks and make anything that does I/O `async`.
@@ -92,18 +93,23 @@
 //! ```
 //!
 //! - A check that runs past its `timeout` (900 ms by default, to answer within
-//!   Kubernetes' default `timeoutSeconds: 1`) is dropped and answers
-//!   `The ready check timed out after 2s`.
+//!   Kubernetes' default `timeoutSeconds: 1`), counted from the start of its
+//!   run, is dropped and answers `The ready check timed out after 2s`.
 //! - A check that panics answers `The ready check panicked`; the message is
-//!   logged and the server keeps serving.
+//!   logged and the server keeps serving (with the default
+//!   `panic = "unwind"`).
 //! - Requests that arrive while a check runs share its answer.
 //! - With `cache`, an answer, pass or fail, is reused for that long.
+//! - Durations are written `"500ms"`, `"2s"`, `"1m"` or `"1h"`; anything
+//!   else is a compile error at the value. [`Options`] says the same for the
+//!   [builder](#without-attributes).
 //!
 //! # Logging
 //!
-//! Passing probes write nothing. A failure is logged once through
-//! [`tracing`](https://docs.rs/tracing) at `WARN`, with the full error; the
-//! same failure again is not logged, and recovery is logged once at `INFO`.
+//! Passing probes write nothing. A failing probe or named check is logged
+//! once through [`tracing`](https://docs.rs/tracing) at `WARN`, with the
+//! full error; the same error again is not logged, a different one is, and
+//! each recovery is logged once at `INFO`.
 //! To keep probe requests out of an access log such as tower-http's
 //! `TraceLayer`, merge [`router()`] after the `.layer(...)` call: axum layers
 //! wrap only the routes added before them.
@@ -150,9 +156,10 @@
 //! | `/healthz/ready/<name>` | that check alone; 404 for a name the probe does not have |
 //! | `Accept: application/health+json` | the IETF draft health check format, `pass`, `fail` or `warn` |
 //!
-//! Every body stays within 10 KiB, the most the kubelet reads. A request
-//! that selects checks, with `?exclude=` or by name, runs them on its own:
-//! it neither shares another request's run nor uses the `cache`.
+//! Every body stays within 10 KiB, the most the kubelet reads. `?exclude=`
+//! and `/healthz/ready/<name>` narrow the answer, not the run: they share
+//! the run under way and the cached answer like any other request, so no
+//! query string makes a dependency checked more often.
 //!
 //! ```
 //! use std::time::Duration;
@@ -226,6 +233,20 @@
 //!     .lifecycle(lifecycle.clone())
 //!     .router();
 //! ```
+//!
+//! # Kubernetes settings
+//!
+//! | setting | with the defaults | why |
+//! | --- | --- | --- |
+//! | `livenessProbe.httpGet.path` | `/healthz/live` | |
+//! | `readinessProbe.httpGet.path` | `/healthz/ready` | |
+//! | `startupProbe.httpGet.path` | `/healthz/startup` | passes once [`Lifecycle::mark_started`] is called |
+//! | `timeoutSeconds` | `1` | above the 900 ms check timeout, so the kubelet reads the 503's title |
+//! | drain delay of [`shutdown_signal`] | above `periodSeconds × failureThreshold + timeoutSeconds` of readiness | endpoints stop routing to the pod before it stops serving |
+//! | `terminationGracePeriodSeconds` | above the drain delay plus the longest request | the kubelet's SIGKILL comes at its end |
+//!
+//! The repository's `examples/kubernetes/` holds a Deployment with these
+//! values, validated against the Kubernetes schemas.
 //!
 //! [Flask-Healthz]: https://github.com/fedora-infra/flask-healthz
 
