@@ -258,17 +258,16 @@ mod json;
 mod lifecycle;
 mod options;
 pub mod probe;
+mod probe_result;
 mod render;
 mod report;
 mod request;
 mod response;
-mod result;
 mod router;
 mod runner;
 mod signal;
 
 #[doc(hidden)]
-#[path = "private.rs"]
 pub mod __private;
 
 pub use builder::Healthz;
@@ -276,7 +275,7 @@ pub use checks::Checks;
 pub use error::HealthError;
 pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal};
 pub use options::Options;
-pub use result::ProbeResult;
+pub use probe_result::ProbeResult;
 pub use router::{live_route, ready_route, router, router_at, startup_route};
 
 pub use healthz_macros::{live, ready};
