@@ -76,6 +76,15 @@ impl io::Write for Captured {
     }
 }
 
+/// A server whose readiness follows the returned switch.
+async fn server() -> (Switch, std::net::SocketAddr) {
+    let switch = Switch::default();
+    let app = Router::new()
+        .merge(healthz::router())
+        .with_state(switch.clone());
+    (switch, healthz_suite::serve(app).await)
+}
+
 // A current-thread runtime keeps the server's tasks on the thread whose
 // subscriber captures them.
 #[tokio::test(flavor = "current_thread")]
@@ -117,11 +126,7 @@ async fn passing_probes_write_nothing_and_stay_out_of_the_access_log() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_failure_is_logged_once_per_change_of_state() {
     let (log, _guard) = Captured::install();
-    let switch = Switch::default();
-    let app = Router::new()
-        .merge(healthz::router())
-        .with_state(switch.clone());
-    let addr = healthz_suite::serve(app).await;
+    let (switch, addr) = server().await;
     let ready = || healthz_suite::get(addr, "/healthz/ready");
 
     switch.set(Some(Failure::Reason("Database down")));
@@ -152,11 +157,7 @@ async fn a_failure_is_logged_once_per_change_of_state() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_hidden_error_is_logged_in_full_but_not_answered() {
     let (log, _guard) = Captured::install();
-    let switch = Switch::default();
-    let app = Router::new()
-        .merge(healthz::router())
-        .with_state(switch.clone());
-    let addr = healthz_suite::serve(app).await;
+    let (switch, addr) = server().await;
 
     switch.set(Some(Failure::Hidden(
         "connect to db.internal:5432 as admin failed",
@@ -177,11 +178,7 @@ async fn a_hidden_error_is_logged_in_full_but_not_answered() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_change_of_hidden_cause_is_logged_again() {
     let (log, _guard) = Captured::install();
-    let switch = Switch::default();
-    let app = Router::new()
-        .merge(healthz::router())
-        .with_state(switch.clone());
-    let addr = healthz_suite::serve(app).await;
+    let (switch, addr) = server().await;
 
     switch.set(Some(Failure::Hidden("connection refused")));
     healthz_suite::get(addr, "/healthz/ready").await;
