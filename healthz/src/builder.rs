@@ -313,8 +313,11 @@ pub trait LiveGiven<S>: GivenProbe<S> {}
 )]
 pub trait ReadyGiven<S>: GivenProbe<S> {}
 
-impl<S, T: GivenProbe<S>> LiveGiven<S> for T {}
-impl<S, T: GivenProbe<S>> ReadyGiven<S> for T {}
+// Implemented for `Given` alone, not for every `GivenProbe`: a `Missing`
+// probe then fails at these traits, with their message, rather than at the
+// hidden `GivenProbe`.
+impl<S, F: ProbeFnFor<M, S>, M> LiveGiven<S> for Given<F, M> {}
+impl<S, F: ProbeFnFor<M, S>, M> ReadyGiven<S> for Given<F, M> {}
 
 /// A given probe, with what the runtime needs to serve it.
 #[doc(hidden)]
