@@ -112,7 +112,9 @@ impl Checks {
     }
 
     /// Bounds the last check added: past `timeout` it fails as timed out,
-    /// while the others go on. Without it a check has the probe's timeout.
+    /// while the others go on. Without it, or past the probe's own timeout,
+    /// the probe's timeout bounds it. As for the probe, a zero timeout is
+    /// raised to one millisecond.
     ///
     /// ```
     /// use std::time::Duration;
@@ -125,7 +127,7 @@ impl Checks {
     ///
     /// If no check was added yet.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.last("timeout").timeout = Some(timeout.max(Duration::from_millis(1)));
+        self.last("timeout").timeout = Some(crate::options::timeout_within_bounds(timeout));
         self
     }
 

@@ -35,7 +35,8 @@ impl Options {
     };
 
     /// How long one run of the check may take before it is dropped and the
-    /// probe fails. A zero timeout is raised to one millisecond.
+    /// probe fails. A zero timeout is raised to one millisecond, and one
+    /// longer than a year is a year.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -43,16 +44,14 @@ impl Options {
     /// assert_eq!(options.timeout(), Duration::from_secs(2));
     /// ```
     pub const fn with_timeout(self, timeout: Duration) -> Options {
-        let timeout = if timeout.is_zero() {
-            Duration::from_millis(1)
-        } else {
-            timeout
-        };
-        Options { timeout, ..self }
+        Options {
+            timeout: timeout_within_bounds(timeout),
+            ..self
+        }
     }
 
     /// How long an answer is reused before the check runs again; zero turns
-    /// caching off.
+    /// caching off, and a period longer than a year is a year.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -60,7 +59,11 @@ impl Options {
     /// assert_eq!(options.cache(), Some(Duration::from_secs(5)));
     /// ```
     pub const fn with_cache(self, period: Duration) -> Options {
-        let cache = if period.is_zero() { None } else { Some(period) };
+        let cache = if period.is_zero() {
+            None
+        } else {
+            Some(at_most_a_year(period))
+        };
         Options { cache, ..self }
     }
 
@@ -90,6 +93,28 @@ impl Options {
 impl Default for Options {
     fn default() -> Self {
         Options::DEFAULT
+    }
+}
+
+/// The longest timeout or cache period: as good as forever for a probe,
+/// and short enough that adding it to the clock cannot overflow.
+const A_YEAR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+const fn at_most_a_year(duration: Duration) -> Duration {
+    if duration.as_secs() >= A_YEAR.as_secs() {
+        A_YEAR
+    } else {
+        duration
+    }
+}
+
+/// A timeout between one millisecond, as a zero one has no time to run
+/// the check at all, and a year.
+pub(crate) const fn timeout_within_bounds(timeout: Duration) -> Duration {
+    if timeout.is_zero() {
+        Duration::from_millis(1)
+    } else {
+        at_most_a_year(timeout)
     }
 }
 
@@ -125,5 +150,14 @@ mod tests {
             .with_cache(Duration::ZERO);
         assert_eq!(options.timeout(), Duration::from_millis(1));
         assert_eq!(options.cache(), None);
+    }
+
+    #[test]
+    fn durations_longer_than_a_year_are_a_year() {
+        let options = Options::DEFAULT
+            .with_timeout(Duration::MAX)
+            .with_cache(Duration::MAX);
+        assert_eq!(options.timeout(), A_YEAR);
+        assert_eq!(options.cache(), Some(A_YEAR));
     }
 }
