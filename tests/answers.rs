@@ -166,6 +166,17 @@ async fn an_unknown_check_answers_404() {
         reply.text(),
         r#"{"status": 404, "title": "The caf\u00e9 check endpoint is not setup"}"#
     );
+
+    // However long the name in the path, the body stays within the 10 KiB
+    // the kubelet reads.
+    let reply = get(addr, &format!("/healthz/{}", "%C3%A9".repeat(2_000))).await;
+    assert_eq!(reply.status, 404);
+    let shortened = format!(
+        r#"{{"status": 404, "title": "The {}\u2026 check endpoint is not setup"}}"#,
+        r"\u00e9".repeat(256)
+    );
+    assert_eq!(reply.text(), shortened);
+    assert!(reply.body.len() <= 10 * 1024);
 }
 
 #[tokio::test]

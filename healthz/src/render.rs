@@ -59,7 +59,8 @@ fn fitting(render: impl Fn(Limit) -> Vec<u8>) -> Vec<u8> {
     body
 }
 
-fn shorten(text: &str, max: usize) -> Cow<'_, str> {
+/// `text` cut to `max` characters, with `…` when it was longer.
+pub(crate) fn shorten(text: &str, max: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max) {
         Some((cut, _)) => Cow::Owned(format!("{}\u{2026}", &text[..cut])),
         None => Cow::Borrowed(text),

@@ -43,8 +43,11 @@ pub(crate) fn probe(kind: Kind, answer: &Answer, format: Format) -> Response {
     answer_with(status, content_type, Body::from(body))
 }
 
-/// The answer for `<prefix>/<name>` when no probe has that name.
+/// The answer for `<prefix>/<name>` when no probe has that name. The name
+/// comes from the path, of any length: shortened, it keeps the body within
+/// the kubelet's 10 KiB even with every character escaped.
 pub(crate) fn not_setup(name: &str) -> Response {
+    let name = render::shorten(name, 256);
     failed(
         StatusCode::NOT_FOUND,
         &format!("The {name} check endpoint is not setup"),
