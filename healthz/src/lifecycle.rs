@@ -5,8 +5,10 @@
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
+
+use crate::runner::lock;
 
 /// The readiness title while the server drains before shutting down.
 const SHUTTING_DOWN: &str = "The server is shutting down";
@@ -321,12 +323,7 @@ impl Lifecycle {
     }
 
     fn lock_not_ready(&self) -> std::sync::MutexGuard<'_, Option<Cow<'static, str>>> {
-        // The value is replaced whole, so a panic elsewhere cannot leave it
-        // half-written.
-        self.state
-            .not_ready
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state.not_ready)
     }
 }
 

@@ -305,8 +305,7 @@ mod tests {
         Report {
             title: title.map(str::to_owned),
             checks,
-            excluded: Vec::new(),
-            unmatched: Vec::new(),
+            ..Report::default()
         }
     }
 

@@ -25,6 +25,9 @@ pub(crate) struct Report {
     pub(crate) excluded: Vec<Cow<'static, str>>,
     /// Names in `?exclude=` that match no check.
     pub(crate) unmatched: Vec<String>,
+    /// Whether the probe failed before it could name its checks, if it has
+    /// any: it timed out, panicked, or its arguments could not be extracted.
+    pub(crate) stopped_early: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -122,22 +125,36 @@ impl Report {
         }
     }
 
+    /// The report of a probe that failed before it could name its checks.
+    pub(crate) fn stopped_early(kind: Kind, error: HealthError) -> (Report, Vec<Finding>) {
+        let (mut report, findings) = Report::single(kind, Err(error));
+        report.stopped_early = true;
+        (report, findings)
+    }
+
     /// Runs every check concurrently, each until its own timeout or the
-    /// probe's `deadline`, whichever comes first.
-    pub(crate) async fn run(checks: Checks, deadline: Instant) -> (Report, Vec<Finding>) {
+    /// probe's `deadline` (`timeout` after the probe started), whichever
+    /// comes first.
+    pub(crate) async fn run(
+        checks: Checks,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> (Report, Vec<Finding>) {
         let started = Instant::now();
         let mut runs: Vec<Run> = checks
             .entries
             .into_iter()
             .map(|check| {
-                let until = match check.timeout {
-                    Some(timeout) => deadline.min(started + timeout),
-                    None => deadline,
+                // The title names the limit that applies, not the time left
+                // at the start, so that it reads the same at every run.
+                let (until, bound) = match check.timeout {
+                    Some(own) if started + own < deadline => (started + own, own),
+                    _ => (deadline, timeout),
                 };
                 Run {
                     name: check.name,
                     warn_only: check.warn_only,
-                    bound: until.saturating_duration_since(started),
+                    bound,
                     future: Box::pin(bounded(check.future, until)),
                     done: None,
                 }
@@ -206,7 +223,7 @@ impl Report {
     /// to every selection: which checks it has is unknown.
     pub(crate) fn select(&self, selection: &Selection) -> Option<Report> {
         if self.checks.is_empty() {
-            if selection.only.is_some() && self.title.is_none() {
+            if selection.only.is_some() && !self.stopped_early {
                 return None;
             }
             let unmatched = selection.exclude.clone();
@@ -312,18 +329,28 @@ mod tests {
     }
 
     #[test]
-    fn a_probe_without_checks_has_no_check_endpoints_unless_it_failed() {
-        let passed = Report::default();
+    fn a_probe_without_checks_has_no_check_endpoints() {
         let only = Selection {
             exclude: Vec::new(),
             only: Some("db".to_owned()),
         };
+        let (passed, _) = Report::single(Kind::Ready, Ok(()));
         assert!(passed.select(&only).is_none());
-        let failed = Report {
-            title: Some("The ready check timed out after 900ms".to_owned()),
-            ..Report::default()
+        let (failed, _) = Report::single(Kind::Ready, Err(HealthError::new("Down")));
+        assert!(failed.select(&only).is_none());
+    }
+
+    #[test]
+    fn a_probe_stopped_before_naming_its_checks_answers_every_check_endpoint() {
+        let only = Selection {
+            exclude: Vec::new(),
+            only: Some("db".to_owned()),
         };
-        assert_eq!(failed.select(&only).unwrap().title, failed.title);
+        let (stopped, _) = Report::stopped_early(
+            Kind::Ready,
+            HealthError::new("The ready check timed out after 900ms"),
+        );
+        assert_eq!(stopped.select(&only).unwrap().title, stopped.title);
     }
 
     #[test]

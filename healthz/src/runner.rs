@@ -80,9 +80,9 @@ enum Entry {
     Wait(oneshot::Receiver<Answer>),
 }
 
-/// The locks here guard plain values replaced whole, so a panic elsewhere
+/// The crate's locks guard plain values replaced whole, so a panic elsewhere
 /// cannot leave them half-written.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -149,17 +149,19 @@ impl Runner {
     {
         let unshared = ResetIfUnshared(Some(&self.slot));
         let (report, findings, shareable) = self.evaluate(check).await;
-        self.log(&findings);
         let answer = if report.title.is_none() && report.checks.is_empty() {
             Answer::Passed
         } else {
             Answer::Report(Arc::new(report))
         };
         if !shareable {
+            // The request's own arguments failed, not the probe: neither its
+            // state nor its log changes, whatever requests a client sends.
             // Dropping the guard frees the slot: each waiting request tries
             // with its own arguments.
             return answer;
         }
+        self.log(&findings);
         unshared.disarm();
         let next = match self.options.cache() {
             Some(period) => Slot::Cached {
@@ -191,14 +193,17 @@ impl Runner {
             Ok(Ok(Outcome::Checks(checks))) => {
                 // Boxed: named checks are the rare path, and inline they would make
                 // every probe request's future several times larger.
-                let (report, findings) = Box::pin(Report::run(checks, deadline)).await;
+                let (report, findings) = Box::pin(Report::run(checks, deadline, timeout)).await;
                 return (report, findings, true);
             }
-            Ok(Ok(Outcome::Done(result))) => (result, true),
-            Ok(Err(extraction)) => (Err(extraction), false),
-            Err(stopped) => (Err(stopped_error(stopped, kind.name(), timeout)), true),
+            Ok(Ok(Outcome::Done(result))) => {
+                let (report, findings) = Report::single(kind, result);
+                return (report, findings, true);
+            }
+            Ok(Err(extraction)) => (extraction, false),
+            Err(stopped) => (stopped_error(stopped, kind.name(), timeout), true),
         };
-        let (report, findings) = Report::single(kind, result);
+        let (report, findings) = Report::stopped_early(kind, result);
         (report, findings, shareable)
     }
 
@@ -443,11 +448,27 @@ mod tests {
                 ))
             })
             .await;
-        let title = title(&answer).unwrap();
-        assert!(
-            title.starts_with("The slow check timed out after "),
-            "{title}"
+        // The probe's timeout stopped it, and its title says so, the same
+        // at every run, rather than the time left when the check started.
+        assert_eq!(title(&answer), Some("The slow check timed out after 100ms"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn durations_too_long_for_the_clock_still_answer_and_cache() {
+        let runner = Runner::new(
+            Kind::Ready,
+            Options::DEFAULT
+                .with_timeout(Duration::MAX)
+                .with_cache(Duration::MAX),
         );
+        let runs = AtomicUsize::new(0);
+        let check = || async {
+            runs.fetch_add(1, Ordering::SeqCst);
+            done(Ok(()))
+        };
+        assert!(matches!(runner.answer(check).await, Answer::Passed));
+        assert!(matches!(runner.answer(check).await, Answer::Passed));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
@@ -481,6 +502,10 @@ mod tests {
         }
         release.notify_one();
         assert_eq!(title(&leader.await.unwrap()), Some("bad query string"));
+        assert!(
+            lock(&runner.failing).is_empty(),
+            "a request's own arguments are not the probe failing"
+        );
         assert!(
             matches!(waiter.await.unwrap(), Answer::Passed),
             "the waiter ran with its own arguments"
