@@ -140,7 +140,10 @@ where
 
 /// The liveness endpoint alone, to mount at a path of your choosing.
 ///
-/// It answers `GET` and `HEAD`; other methods get `405` with `Allow`.
+/// It answers `GET` and `HEAD`; other methods get `405` with `Allow`. Each
+/// call makes an endpoint with its own single flight and cache: mount it
+/// once, or use [`router`](crate::router()), whose startup endpoint shares
+/// the liveness endpoint's.
 ///
 /// ```
 /// use axum::Router;
@@ -170,7 +173,8 @@ where
 ///
 /// It answers `GET` and `HEAD`; other methods get `405` with `Allow`. While
 /// the [`Lifecycle`](crate::Lifecycle) holds readiness down, it answers 503
-/// without running the probe.
+/// without running the probe. Each call makes an endpoint with its own
+/// single flight and cache: mount it once.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
@@ -198,7 +202,8 @@ where
 /// It answers 503 `The app has not started yet` until
 /// [`Lifecycle::mark_started`] is called on [`lifecycle()`], then whatever
 /// the liveness endpoint answers. [`router`](crate::router()) mounts it at
-/// `/healthz/startup`.
+/// `/healthz/startup`. Here it runs the liveness probe apart from
+/// [`live_route`]'s endpoint, with its own single flight and cache.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
