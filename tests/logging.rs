@@ -192,3 +192,33 @@ async fn a_change_of_hidden_cause_is_logged_again() {
     assert_eq!(log.count(" WARN "), 2, "{}", log.text());
     assert_eq!(log.count("authentication failed"), 1);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_rejected_argument_is_logged_at_each_request_without_changing_state() {
+    let (log, _guard) = Captured::install();
+    // The probe needs an `Extension` layer the app forgot.
+    let app: Router = healthz::Healthz::new()
+        .live(|| ())
+        .ready(|axum::Extension(_pool): axum::Extension<u32>| async {})
+        .router();
+    let addr = healthz_suite::serve(app).await;
+
+    for _ in 0..3 {
+        let reply = healthz_suite::get(addr, "/healthz/ready").await;
+        assert_eq!(
+            reply.text(),
+            r#"{"status": 503, "title": "The ready check failed"}"#
+        );
+    }
+    let text = log.text();
+    assert_eq!(
+        log.count("health check arguments rejected"),
+        3,
+        "a missing layer must not fail silently:\n{text}"
+    );
+    assert!(text.contains("Extension<u32>"), "{text}");
+    assert!(
+        !text.contains("health check failed") && !text.contains("passes again"),
+        "the probe's own state did not change:\n{text}"
+    );
+}

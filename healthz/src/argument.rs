@@ -69,7 +69,8 @@ where
     }
 }
 
-/// A rejected argument, logged; the body gets the probe's fixed title.
+/// A rejected argument, logged at each request; the body gets the probe's
+/// fixed title.
 #[derive(Debug)]
 struct Rejected {
     argument: &'static str,

@@ -155,8 +155,13 @@ impl Runner {
             Answer::Report(Arc::new(report))
         };
         if !shareable {
-            // The request's own arguments failed, not the probe: neither its
-            // state nor its log changes, whatever requests a client sends.
+            // The request's own arguments failed, not the probe, so the
+            // probe's state is left alone. Logged at each request: a missing
+            // layer fails every probe, and must not fail them silently.
+            for finding in &findings {
+                let (probe, error) = (self.kind.name(), &finding.error);
+                tracing::warn!(probe, %error, "health check arguments rejected");
+            }
             // Dropping the guard frees the slot: each waiting request tries
             // with its own arguments.
             return answer;
