@@ -46,9 +46,10 @@
 //!
 //! # Answers
 //!
-//! The endpoints answer exactly what [Flask-Healthz] answers, so clients and
-//! tests written for it keep working: `application/problem+json` bodies in
-//! the spacing of Python's `json.dumps`, with `Cache-Control: no-store`.
+//! The endpoints answer with the bodies [Flask-Healthz] answers, byte for
+//! byte, so clients and tests written for it keep working:
+//! `application/problem+json` in the spacing of Python's `json.dumps`. They
+//! add `Cache-Control: no-store`.
 //!
 //! | case | status | body |
 //! | --- | --- | --- |
@@ -68,8 +69,10 @@
 //! [`Extension`](axum::Extension), [`HeaderMap`](axum::http::HeaderMap), and
 //! any other [`FromRequestParts`](axum::extract::FromRequestParts) type. It
 //! returns a [`ProbeResult`]: `()`, `bool`, or `Result<(), E>` where `E` is
-//! [`HealthError`] or any error type, so `?` works; or [`Checks`], for a
-//! probe made of [named checks](#named-checks).
+//! [`HealthError`] or any `std::error::Error + Send + Sync + 'static`, so
+//! `?` works; or [`Checks`], for a probe made of
+//! [named checks](#named-checks). A `Box<dyn Error>` or an `anyhow::Error`
+//! is not an `Error` itself: pass it to [`HealthError::with_source`].
 //!
 //! A sync probe runs on the async worker that serves the request: keep it to
 //! cheap, in-memory checks and make anything that does I/O `async`.

@@ -113,6 +113,11 @@ impl Lifecycle {
     /// [`lifecycle()`] is the process-wide one that [`router()`](crate::router)
     /// uses.
     ///
+    /// Keep a clone: that app's startup probe passes once *this* lifecycle is
+    /// [started](Lifecycle::mark_started), and its readiness fails on *this*
+    /// lifecycle's [`shutdown_signal`](Lifecycle::shutdown_signal), not the
+    /// process-wide one's.
+    ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
     /// assert!(!lifecycle.is_started());
