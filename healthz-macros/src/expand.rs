@@ -12,23 +12,28 @@ use crate::validate::Probe;
 /// The probe's trait implementation, placed beside the unchanged function.
 ///
 /// The impl lives in an anonymous `const` so that its marker type cannot
-/// clash with anything, and is generic over the router's state type `__S`,
-/// bounded by what the arguments need: a probe taking `State<Db>` serves
-/// any app whose state can give a `Db`.
+/// clash with anything, and is generic over the router's state type
+/// `__HealthzState`, bounded by what the arguments need: a probe taking
+/// `State<Db>` serves any app whose state can give a `Db`.
+///
+/// Its tokens carry the probe's spans, so that errors point at the probe;
+/// rustc and clippy then lint them as the user's code, hence the `allow`s.
 pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
     let ident = probe.ident;
     let span = ident.span();
-    // Mixed-site hygiene: the expansion's locals can neither shadow nor be
-    // shadowed by the user's items, such as a probe named `state`.
-    let local = |name: &str| Ident::new(name, Span::mixed_site());
+    // Mixed-site hygiene keeps the expansion's locals from shadowing the
+    // user's, and the prefix keeps them from meeting the user's items: a
+    // pattern naming a `const` in scope would match that constant instead.
+    let local = |name: &str| Ident::new(&format!("__healthz_{name}"), Span::mixed_site());
     let bindings: Vec<_> = (0..probe.arguments.len())
         .map(|i| local(&format!("arg{i}")))
         .collect();
     let types = &probe.arguments;
     let bounds = types.iter().map(|ty| {
-        quote_spanned! {ty.span()=> __S: ::healthz::__private::ProbeArgument<#ty> }
+        quote_spanned! {ty.span()=> __HealthzState: ::healthz::__private::ProbeArgument<#ty> }
     });
     let (parts, state) = (local("parts"), local("state"));
+    let (argument, rejected) = (local("argument"), local("rejected"));
     let (parts_param, state_param) = if types.is_empty() {
         (quote!(_), quote!(_))
     } else {
@@ -39,16 +44,21 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
         ReturnType::Default => span,
         ReturnType::Type(_, ty) => ty.span(),
     };
-    // Spanned at the return type, with the same hygiene as the tokens around
-    // it, so that a type which is not a probe result is reported there.
+    // Spanned at the return type, with its hygiene, so that a type which is
+    // not a probe result is reported there.
     let output = Ident::new("__healthz_output", output_span);
     let into_outcome = quote_spanned! {output_span=>
         ::healthz::__private::IntoOutcome::into_outcome(#output)
     };
     let body = quote_spanned! {span=>
         async move {
-            #(let #bindings = <__S as ::healthz::__private::ProbeArgument<#types>>::extract(&mut #parts, &#state).await?;)*
-            #[allow(clippy::let_unit_value)]
+            #(
+                let #bindings = match <__HealthzState as ::healthz::__private::ProbeArgument<#types>>::extract(&mut #parts, &#state).await {
+                    ::core::result::Result::Ok(#argument) => #argument,
+                    ::core::result::Result::Err(#rejected) => return ::core::result::Result::Err(#rejected),
+                };
+            )*
+            #[allow(unit_bindings, clippy::let_unit_value)]
             let #output = #ident(#(#bindings),*) #dot_await;
             ::core::result::Result::Ok(#into_outcome)
         }
@@ -72,9 +82,11 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
         quote! {
             #options
 
+            // The probe may be deprecated for the app's own callers.
+            #[allow(deprecated)]
             fn check(
                 #parts_param: ::healthz::__private::RequestParts,
-                #state_param: __S,
+                #state_param: __HealthzState,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<::healthz::__private::Outcome, ::healthz::HealthError>,
             > + ::core::marker::Send + 'static {
@@ -94,7 +106,7 @@ pub(crate) fn fallback(kind: Kind) -> TokenStream {
         quote! {
             fn check(
                 _: ::healthz::__private::RequestParts,
-                _: __S,
+                _: __HealthzState,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<::healthz::__private::Outcome, ::healthz::HealthError>,
             > + ::core::marker::Send + 'static {
@@ -110,11 +122,13 @@ fn implementation(kind: Kind, span: Span, bounds: TokenStream, check: TokenStrea
     quote_spanned! {span=>
         const _: () = {
             #[doc(hidden)]
+            #[derive(Clone, Copy, Debug)]
+            #[allow(unnameable_types)]
             pub struct #marker;
 
-            impl<__S> ::healthz::__private::#probe_trait<#marker, __S> for ::healthz::__private::Probes
+            impl<__HealthzState> ::healthz::__private::#probe_trait<#marker, __HealthzState> for ::healthz::__private::Probes
             where
-                __S: ::core::marker::Send + ::core::marker::Sync + 'static,
+                __HealthzState: ::core::marker::Send + ::core::marker::Sync + 'static,
                 #bounds
             {
                 #check

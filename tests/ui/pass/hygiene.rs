@@ -4,6 +4,12 @@ use axum::extract::State;
 #[derive(Clone)]
 struct AppState;
 
+// Constants the expansion's patterns must not match against.
+#[allow(non_upper_case_globals, dead_code)]
+const arg0: () = ();
+#[allow(non_upper_case_globals, dead_code)]
+const argument: () = ();
+
 #[healthz::live]
 fn state(State(_state): State<AppState>) {}
 
