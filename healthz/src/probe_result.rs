@@ -61,6 +61,9 @@ impl ProbeResult for bool {
     }
 }
 
+// A `Result` whose error type cannot be converted is reported as not a probe
+// result, with the note on `E`, rather than as a missing `From` impl.
+#[diagnostic::do_not_recommend]
 impl<E: Into<HealthError>> ProbeResult for Result<(), E> {
     fn into_probe_result(self) -> Result<(), HealthError> {
         self.map_err(Into::into)
