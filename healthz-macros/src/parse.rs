@@ -17,7 +17,18 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated
+        .parse2(tokens)
+        .map_err(|error| {
+            // syn says which token it expected; say what the attribute takes.
+            syn::Error::new(
+                error.span(),
+                format!(
+                    "{error}: `{}` takes `timeout = \"2s\"` and `cache = \"5s\"`, separated by commas",
+                    kind.attribute()
+                ),
+            )
+        })?;
     let mut args = Args::default();
     let mut errors = Errors::default();
     for meta in &metas {
