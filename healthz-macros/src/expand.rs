@@ -29,6 +29,15 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
         .map(|i| local(&format!("arg{i}")))
         .collect();
     let types = &probe.arguments;
+    // A body extractor is reported at its type, as the bound below would
+    // only be reported at `healthz::router()`.
+    let argument_checks = types.iter().map(|ty| {
+        quote_spanned! {ty.span()=>
+            ::healthz::__private::parts_only::<#ty, _>(
+                (&::healthz::__private::Argument::<#ty>::new()).kind(),
+            );
+        }
+    });
     let bounds = types.iter().map(|ty| {
         quote_spanned! {ty.span()=> __HealthzState: ::healthz::__private::ProbeArgument<#ty> }
     });
@@ -75,7 +84,21 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
                 ::healthz::__private::Options::DEFAULT #timeout #cache;
         }
     });
-    implementation(
+    let argument_checks = (!types.is_empty()).then(|| {
+        quote_spanned! {span=>
+            const _: () = {
+                // Compiled, never called.
+                #[allow(dead_code)]
+                fn __healthz_arguments() {
+                    // One of the two methods is picked for each argument.
+                    #[allow(unused_imports)]
+                    use ::healthz::__private::{BodyArgument as _, PartsArgument as _};
+                    #(#argument_checks)*
+                }
+            };
+        }
+    });
+    let implementation = implementation(
         kind,
         span,
         quote!(#(#bounds,)*),
@@ -93,7 +116,8 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
                 #body
             }
         },
-    )
+    );
+    quote!(#argument_checks #implementation)
 }
 
 /// An implementation that never runs, emitted beside a compile error so that

@@ -2,6 +2,7 @@
 //! macros, which always come in the same version as this crate.
 
 pub use crate::Options;
+pub use crate::argument::{Argument, BodyArgument, PartsArgument, parts_only};
 pub use crate::checks::{IntoOutcome, Outcome};
 pub use crate::probe::{Live, ProbeArgument, Probes, Ready};
 pub use crate::{HealthError, ProbeResult};

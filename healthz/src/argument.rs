@@ -3,8 +3,9 @@
 use std::any::type_name;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
@@ -88,3 +89,59 @@ impl fmt::Display for Rejected {
 }
 
 impl std::error::Error for Rejected {}
+
+/// Tells body extractors (`String`, `Json<T>`, `Bytes`, ...) from
+/// request-parts ones, so that the attributes report a body extractor at
+/// the argument's own type rather than at `healthz::router()`: a method
+/// found on `Argument<T>` when `T` reads the body, and on `&Argument<T>`
+/// for every other `T`.
+#[doc(hidden)]
+pub struct Argument<T>(PhantomData<T>);
+
+impl<T> Argument<T> {
+    #[doc(hidden)]
+    pub const fn new() -> Self {
+        Argument(PhantomData)
+    }
+}
+
+#[doc(hidden)]
+pub struct ReadsBody;
+
+#[doc(hidden)]
+pub trait BodyArgument {
+    #[doc(hidden)]
+    fn kind(&self) -> ReadsBody {
+        ReadsBody
+    }
+}
+
+// `FromRequest<()>` names axum's default marker, `ViaRequest`: only
+// extractors of the body implement it.
+impl<T: FromRequest<()>> BodyArgument for Argument<T> {}
+
+#[doc(hidden)]
+pub trait PartsArgument {
+    #[doc(hidden)]
+    fn kind(&self) {}
+}
+
+impl<T> PartsArgument for &Argument<T> {}
+
+/// Met by what [`PartsArgument::kind`] returns, not by [`ReadsBody`].
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{T}` reads the request body, which a probe never sees",
+    label = "not a probe argument",
+    note = "a probe takes extractors of the request's parts: `State<T>`, `Extension<T>`, `HeaderMap`, or any other `FromRequestParts` type"
+)]
+pub trait PartsOnly<T> {}
+
+// Not offered as a fix: `()` is what a parts extractor yields, not a type to
+// write.
+#[diagnostic::do_not_recommend]
+impl<T> PartsOnly<T> for () {}
+
+/// Compiles only when `kind` says `T` reads the request's parts.
+#[doc(hidden)]
+pub fn parts_only<T, K: PartsOnly<T>>(_kind: K) {}
