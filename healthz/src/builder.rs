@@ -261,6 +261,26 @@ impl<L, R> Healthz<L, R> {
 
     /// The probe routes, to merge into an app whose state is `S`.
     ///
+    /// ```
+    /// use axum::extract::State;
+    ///
+    /// #[derive(Clone)]
+    /// struct AppState {
+    ///     ready: bool,
+    /// }
+    ///
+    /// let app: axum::Router = axum::Router::new()
+    ///     .merge(
+    ///         healthz::Healthz::new()
+    ///             .live(|| ())
+    ///             .ready(|State(app): State<AppState>| async move { app.ready })
+    ///             .router(),
+    ///     )
+    ///     .with_state(AppState { ready: true });
+    /// ```
+    ///
+    /// Both probes must be given:
+    ///
     /// ```compile_fail
     /// // error: no readiness probe was given: call `.ready(...)` before `.router()`
     /// let router: axum::Router = healthz::Healthz::new().live(|| ()).router();

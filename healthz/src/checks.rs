@@ -83,15 +83,15 @@ impl Checks {
     /// Names are what `?exclude=` and `/healthz/ready/<name>` match, so keep
     /// them short and URL-safe, such as `database`.
     ///
-    /// # Panics
-    ///
-    /// If a check of that name was added already. Inside a probe the panic
-    /// is caught like any other, and the probe answers 503.
-    ///
     /// ```
     /// let checks = healthz::Checks::new().check("ping", async { true });
     /// assert_eq!(checks.names().collect::<Vec<_>>(), ["ping"]);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a check of that name was added already. Inside a probe the panic
+    /// is caught like any other, and the probe answers 503.
     pub fn check<F>(mut self, name: impl Into<Cow<'static, str>>, check: F) -> Self
     where
         F: Future + Send + 'static,

@@ -37,6 +37,11 @@ use crate::HealthError;
 pub trait ProbeResult {
     /// `Ok(())` when the probe passes.
     ///
+    /// # Errors
+    ///
+    /// The probe's failure, answered 503 with the error's reason, if it has
+    /// one, as the title.
+    ///
     /// ```
     /// use healthz::ProbeResult;
     /// assert!(true.into_probe_result().is_ok());
