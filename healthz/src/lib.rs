@@ -112,7 +112,10 @@
 //! Passing probes write nothing. A failing probe or named check is logged
 //! once through [`tracing`](https://docs.rs/tracing) at `WARN`, with the
 //! full error; the same error again is not logged, a different one is, and
-//! each recovery is logged once at `INFO`.
+//! each recovery is logged once at `INFO`. A request whose probe arguments
+//! are rejected (a missing `Extension` layer, say) is logged at each
+//! request instead: it says nothing of the probe's state, and fails every
+//! probe until the app is fixed.
 //! To keep probe requests out of an access log such as tower-http's
 //! `TraceLayer`, merge [`router()`] after the `.layer(...)` call: axum layers
 //! wrap only the routes added before them.
