@@ -59,6 +59,22 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
     let into_outcome = quote_spanned! {output_span=>
         ::healthz::__private::IntoOutcome::into_outcome(#output)
     };
+    let call = quote_spanned! {span=>
+        #[allow(unit_bindings, clippy::let_unit_value)]
+        let #output = #ident(#(#bindings),*) #dot_await;
+    };
+    // A blocking probe hands the call to the runner, which runs it on the
+    // blocking thread pool once the arguments are extracted.
+    let outcome = if args.blocking.is_some() {
+        quote_spanned! {span=>
+            ::healthz::__private::Outcome::blocking(move || {
+                #call
+                #into_outcome
+            })
+        }
+    } else {
+        quote_spanned! {span=> { #call #into_outcome } }
+    };
     let body = quote_spanned! {span=>
         async move {
             #(
@@ -67,21 +83,23 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
                     ::core::result::Result::Err(#rejected) => return ::core::result::Result::Err(#rejected),
                 };
             )*
-            #[allow(unit_bindings, clippy::let_unit_value)]
-            let #output = #ident(#(#bindings),*) #dot_await;
-            ::core::result::Result::Ok(#into_outcome)
+            ::core::result::Result::Ok(#outcome)
         }
     };
-    let timeout = args
-        .timeout
-        .map(|millis| quote!(.with_timeout(::core::time::Duration::from_millis(#millis))));
-    let cache = args
-        .cache
-        .map(|millis| quote!(.with_cache(::core::time::Duration::from_millis(#millis))));
-    let options = (timeout.is_some() || cache.is_some()).then(|| {
+    let millis = |setter: &str, millis: Option<u64>| {
+        let setter = Ident::new(setter, Span::call_site());
+        millis.map(|millis| quote!(.#setter(::core::time::Duration::from_millis(#millis))))
+    };
+    let setters = [
+        millis("with_timeout", args.timeout),
+        millis("with_cache", args.cache),
+        millis("with_stale", args.stale.as_ref().map(|(millis, _)| *millis)),
+        args.blocking.as_ref().map(|_| quote!(.with_blocking())),
+    ];
+    let options = setters.iter().any(Option::is_some).then(|| {
         quote! {
             const OPTIONS: ::healthz::__private::Options =
-                ::healthz::__private::Options::DEFAULT #timeout #cache;
+                ::healthz::__private::Options::DEFAULT #(#setters)*;
         }
     });
     let argument_checks = (!types.is_empty()).then(|| {

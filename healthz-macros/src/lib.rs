@@ -20,8 +20,13 @@ use kind::Kind;
 /// `Result<(), E>` or `healthz::Checks`. Liveness should fail only when a
 /// restart would help, so it rarely checks dependencies.
 ///
-/// Arguments: `timeout = "2s"` (900 ms by default) and `cache = "5s"` (none
-/// by default), written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
+/// Arguments, all optional, as [`healthz::Options`] describes them:
+/// `timeout = "2s"` (900 ms by default), `cache = "5s"` (none by default),
+/// `stale = "1m"` (with `cache` only: serve the expired answer at once while
+/// it is refreshed) and `blocking` (a sync probe runs on the blocking
+/// thread pool). Durations are written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
+///
+/// [`healthz::Options`]: https://docs.rs/healthz/latest/healthz/struct.Options.html
 ///
 /// ```
 /// #[healthz::live]
@@ -44,8 +49,13 @@ pub fn live(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `Result<(), E>` or `healthz::Checks`. Readiness fails while the app
 /// cannot serve traffic, for example when its database is unreachable.
 ///
-/// Arguments: `timeout = "2s"` (900 ms by default) and `cache = "5s"` (none
-/// by default), written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
+/// Arguments, all optional, as [`healthz::Options`] describes them:
+/// `timeout = "2s"` (900 ms by default), `cache = "5s"` (none by default),
+/// `stale = "1m"` (with `cache` only: serve the expired answer at once while
+/// it is refreshed) and `blocking` (a sync probe runs on the blocking
+/// thread pool). Durations are written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
+///
+/// [`healthz::Options`]: https://docs.rs/healthz/latest/healthz/struct.Options.html
 ///
 /// ```
 /// use axum::extract::State;
@@ -74,8 +84,11 @@ fn probe(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
-    let args = parse::args(kind, args);
     let function = parse::function(kind, item.clone());
+    let args = parse::args(kind, args).and_then(|args| match &function {
+        Ok(function) => validate::args_for(&args, function).map(|()| args),
+        Err(_) => Ok(args),
+    });
     let probe = match &function {
         Ok(function) => validate::probe(kind, function),
         Err(error) => Err(error.clone()),

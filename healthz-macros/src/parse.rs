@@ -4,16 +4,24 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Item, ItemFn, Lit, Meta, Token};
+use syn::{Expr, ExprLit, Item, ItemFn, Lit, Meta, Path, Token};
 
 use crate::kind::Kind;
 use crate::validate::Errors;
 
-/// The arguments inside `#[healthz::live(...)]`, as milliseconds.
+/// What the attributes take, for the messages that list it.
+pub(crate) const ACCEPTED: &str =
+    "`timeout = \"2s\"`, `cache = \"5s\"`, `stale = \"1m\"` and `blocking`";
+
+/// The arguments inside `#[healthz::live(...)]`, durations in milliseconds.
 #[derive(Default)]
 pub(crate) struct Args {
     pub(crate) timeout: Option<u64>,
     pub(crate) cache: Option<u64>,
+    /// With the tokens that gave it, for errors that depend on other
+    /// arguments or on the function.
+    pub(crate) stale: Option<(u64, Path)>,
+    pub(crate) blocking: Option<Path>,
 }
 
 pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
@@ -24,7 +32,7 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
             syn::Error::new(
                 error.span(),
                 format!(
-                    "{error}: `{}` takes `timeout = \"2s\"` and `cache = \"5s\"`, separated by commas",
+                    "{error}: `{}` takes {ACCEPTED}, separated by commas",
                     kind.attribute()
                 ),
             )
@@ -37,21 +45,28 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
             .get_ident()
             .map(ToString::to_string)
             .unwrap_or_default();
-        let slot = match name.as_str() {
-            "timeout" => &mut args.timeout,
-            "cache" => &mut args.cache,
-            _ => {
-                errors.push(
-                    meta.path(),
-                    &format!(
-                        "unknown argument `{}`: `{}` takes `timeout = \"2s\"` and `cache = \"5s\"`",
-                        meta.path().to_token_stream(),
-                        kind.attribute()
-                    ),
-                );
-                continue;
+        if name == "blocking" {
+            match meta {
+                Meta::Path(path) if args.blocking.is_none() => args.blocking = Some(path.clone()),
+                Meta::Path(path) => errors.push(path, "`blocking` is given twice"),
+                _ => errors.push(
+                    meta,
+                    "`blocking` is a flag without a value: write `blocking`",
+                ),
             }
-        };
+            continue;
+        }
+        if !matches!(name.as_str(), "timeout" | "cache" | "stale") {
+            errors.push(
+                meta.path(),
+                &format!(
+                    "unknown argument `{}`: `{}` takes {ACCEPTED}",
+                    meta.path().to_token_stream(),
+                    kind.attribute()
+                ),
+            );
+            continue;
+        }
         let value = match meta {
             Meta::NameValue(meta) => &meta.value,
             _ => {
@@ -62,18 +77,34 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
                 continue;
             }
         };
+        let given = match name.as_str() {
+            "timeout" => args.timeout.is_some(),
+            "cache" => args.cache.is_some(),
+            _ => args.stale.is_some(),
+        };
         match duration(&name, value) {
-            Ok(_) if slot.is_some() => {
-                errors.push(meta.path(), &format!("`{name}` is given twice"))
-            }
-            Ok(0) if name == "timeout" => errors.push(
+            Ok(_) if given => errors.push(meta.path(), &format!("`{name}` is given twice")),
+            Ok(0) => errors.push(
                 value,
-                "a timeout must be above zero, such as `timeout = \"500ms\"`",
+                match name.as_str() {
+                    "timeout" => "a timeout must be above zero, such as `timeout = \"500ms\"`",
+                    "cache" => "a zero cache caches nothing: remove `cache`",
+                    _ => "a zero `stale` serves nothing stale: remove `stale`",
+                },
             ),
-            Ok(0) => errors.push(value, "a zero cache caches nothing: remove `cache`"),
-            Ok(millis) => *slot = Some(millis),
+            Ok(millis) => match name.as_str() {
+                "timeout" => args.timeout = Some(millis),
+                "cache" => args.cache = Some(millis),
+                _ => args.stale = Some((millis, meta.path().clone())),
+            },
             Err(message) => errors.push(value, &message),
         }
+    }
+    if let (Some((_, stale)), None) = (&args.stale, args.cache) {
+        errors.push(
+            stale,
+            "`stale` serves an expired cached answer while it is refreshed, so it needs `cache`: write `cache = \"5s\", stale = \"1m\"`",
+        );
     }
     errors.finish(args)
 }

@@ -5,6 +5,7 @@ use proc_macro2::Ident;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
 use crate::kind::Kind;
+use crate::parse::Args;
 
 /// What the expansion needs to know of a valid probe function.
 pub(crate) struct Probe<'a> {
@@ -65,6 +66,15 @@ pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
         arguments,
         output: &signature.output,
     })
+}
+
+/// The arguments that depend on the function they are placed on.
+pub(crate) fn args_for(args: &Args, function: &ItemFn) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    if let (Some(flag), Some(_)) = (&args.blocking, &function.sig.asyncness) {
+        errors.push(flag, "`blocking` runs a sync probe on the blocking thread pool, and this probe is `async`: remove `blocking`, or remove `async` and call the blocking code directly");
+    }
+    errors.finish(())
 }
 
 /// Every problem found, so that one compile shows them all.

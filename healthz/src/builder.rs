@@ -13,7 +13,7 @@ use axum::Router;
 use axum::http::request::Parts;
 
 use crate::Options;
-use crate::checks::IntoOutcome;
+use crate::checks::{IntoOutcome, Outcome};
 use crate::lifecycle::{Lifecycle, lifecycle};
 use crate::probe::{Kind, ProbeArgument};
 use crate::router::{Endpoint, assemble};
@@ -296,15 +296,29 @@ impl<L, R> Healthz<L, R> {
         S: Clone + Send + Sync + 'static,
     {
         let (options, live) = self.live.into_parts();
+        let blocking = sync_if_blocking::<S, L>(Kind::Live, options);
         let live = Endpoint::new(Kind::Live, options, move |parts, state| {
-            live.call(parts, state)
+            live.call(parts, state, blocking)
         });
         let (options, ready) = self.ready.into_parts();
+        let blocking = sync_if_blocking::<S, R>(Kind::Ready, options);
         let ready = Endpoint::new(Kind::Ready, options, move |parts, state| {
-            ready.call(parts, state)
+            ready.call(parts, state, blocking)
         });
         assemble(&self.prefix, &live, &ready, &self.lifecycle)
     }
+}
+
+/// Whether the probe's calls go to the blocking thread pool, which only a
+/// sync probe's can.
+fn sync_if_blocking<S, P: GivenProbe<S>>(kind: Kind, options: Options) -> bool {
+    let blocking = options.blocking();
+    assert!(
+        !(blocking && <P::Function as ProbeFnFor<P::Shape, S>>::ASYNC),
+        "`Options::with_blocking` runs a sync probe on the blocking thread pool, and the {} probe is `async`: remove `with_blocking`, or make the probe sync",
+        kind.name()
+    );
+    blocking
 }
 
 /// A liveness probe given to the builder, runnable in an app whose state is
@@ -386,8 +400,18 @@ pub trait ProbeFn<M>: Clone + Send + Sync + 'static {}
 /// `S`; implemented with `ProbeFn`, never by hand.
 #[doc(hidden)]
 pub trait ProbeFnFor<M, S>: ProbeFn<M> {
-    /// Extracts the arguments from the request and calls the function.
-    fn call(self, parts: Parts, state: S) -> impl Future<Output = Evaluation> + Send + 'static;
+    /// Whether the function returns a future.
+    const ASYNC: bool;
+
+    /// Extracts the arguments from the request and calls the function, or
+    /// for a sync function with `blocking`, hands the call to the runner
+    /// for the blocking thread pool.
+    fn call(
+        self,
+        parts: Parts,
+        state: S,
+        blocking: bool,
+    ) -> impl Future<Output = Evaluation> + Send + 'static;
 }
 
 /// The shape marker of a probe function that returns its result.
@@ -415,9 +439,14 @@ macro_rules! probe_fn {
             S: Send + Sync + 'static,
             $(S: ProbeArgument<$arg>, $arg: Send + 'static,)*
         {
-            async fn call(self, parts: Parts, state: S) -> Evaluation {
+            const ASYNC: bool = false;
+
+            async fn call(self, parts: Parts, state: S, blocking: bool) -> Evaluation {
                 let mut parts = parts;
                 $(let $arg = <S as ProbeArgument<$arg>>::extract(&mut parts, &state).await?;)*
+                if blocking {
+                    return Ok(Outcome::blocking(move || self($($arg),*).into_outcome()));
+                }
                 Ok(self($($arg),*).into_outcome())
             }
         }
@@ -439,7 +468,10 @@ macro_rules! probe_fn {
             S: Send + Sync + 'static,
             $(S: ProbeArgument<$arg>, $arg: Send + 'static,)*
         {
-            async fn call(self, parts: Parts, state: S) -> Evaluation {
+            const ASYNC: bool = true;
+
+            // `blocking` was refused for async probes when the router was built.
+            async fn call(self, parts: Parts, state: S, _: bool) -> Evaluation {
                 let mut parts = parts;
                 $(let $arg = <S as ProbeArgument<$arg>>::extract(&mut parts, &state).await?;)*
                 Ok(self($($arg),*).await.into_outcome())

@@ -178,6 +178,16 @@ impl fmt::Debug for Checks {
 pub enum Outcome {
     Done(Result<(), HealthError>),
     Checks(Checks),
+    /// A sync probe's call, made on the blocking thread pool by the runner,
+    /// which bounds how many threads it may hold.
+    Blocking(Box<dyn FnOnce() -> Outcome + Send>),
+}
+
+impl Outcome {
+    #[doc(hidden)]
+    pub fn blocking(call: impl FnOnce() -> Outcome + Send + 'static) -> Outcome {
+        Outcome::Blocking(Box::new(call))
+    }
 }
 
 #[doc(hidden)]

@@ -1,7 +1,8 @@
 use std::fmt;
 use std::time::Duration;
 
-/// How a probe runs: set with `#[healthz::ready(timeout = "2s", cache = "5s")]`.
+/// How a probe runs: set with
+/// `#[healthz::ready(timeout = "2s", cache = "5s", stale = "1m", blocking)]`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -9,15 +10,19 @@ use std::time::Duration;
 ///
 /// let options = Options::DEFAULT
 ///     .with_timeout(Duration::from_secs(2))
-///     .with_cache(Duration::from_secs(5));
+///     .with_cache(Duration::from_secs(5))
+///     .with_stale(Duration::from_secs(60));
 /// assert_eq!(options.timeout(), Duration::from_secs(2));
 /// assert_eq!(options.cache(), Some(Duration::from_secs(5)));
+/// assert_eq!(options.stale(), Some(Duration::from_secs(60)));
 /// assert_eq!(Options::DEFAULT.timeout(), Duration::from_millis(900));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
     timeout: Duration,
     cache: Option<Duration>,
+    stale: Option<Duration>,
+    blocking: bool,
 }
 
 impl Options {
@@ -32,6 +37,8 @@ impl Options {
     pub const DEFAULT: Options = Options {
         timeout: Duration::from_millis(900),
         cache: None,
+        stale: None,
+        blocking: false,
     };
 
     /// How long one run of the check may take before it is dropped and the
@@ -67,6 +74,48 @@ impl Options {
         Options { cache, ..self }
     }
 
+    /// How long past the cache period the last answer is still served at
+    /// once while one run in the background refreshes it
+    /// (stale-while-revalidate). Past that, requests wait for a run. It
+    /// applies only together with [`with_cache`](Self::with_cache);
+    /// zero turns it off, and a period longer than a year is a year.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// // Answers at once, whatever the dependency's latency, while checking
+    /// // it at most every 5 s.
+    /// let options = healthz::Options::DEFAULT
+    ///     .with_cache(Duration::from_secs(5))
+    ///     .with_stale(Duration::from_secs(60));
+    /// assert_eq!(options.stale(), Some(Duration::from_secs(60)));
+    /// ```
+    pub const fn with_stale(self, period: Duration) -> Options {
+        let stale = if period.is_zero() {
+            None
+        } else {
+            Some(at_most_a_year(period))
+        };
+        Options { stale, ..self }
+    }
+
+    /// Runs a sync probe on Tokio's blocking thread pool, for a probe that
+    /// does blocking I/O: it then neither stalls an async worker nor runs
+    /// past its timeout, and at most one blocking thread per probe is ever
+    /// held by it (while a call overruns, the probe answers its timeout
+    /// title without starting another). A sync probe without it runs
+    /// inline, which is cheaper. The builder refuses it on an `async` probe.
+    ///
+    /// ```
+    /// let options = healthz::Options::DEFAULT.with_blocking();
+    /// assert!(options.blocking());
+    /// ```
+    pub const fn with_blocking(self) -> Options {
+        Options {
+            blocking: true,
+            ..self
+        }
+    }
+
     /// The timeout of one run of the check.
     ///
     /// ```
@@ -87,6 +136,30 @@ impl Options {
     /// ```
     pub const fn cache(&self) -> Option<Duration> {
         self.cache
+    }
+
+    /// How long an expired answer is still served while it is refreshed,
+    /// if it is: `None` without a cache.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let stale_only = healthz::Options::DEFAULT.with_stale(Duration::from_secs(60));
+    /// assert_eq!(stale_only.stale(), None, "stale applies to a cached answer");
+    /// ```
+    pub const fn stale(&self) -> Option<Duration> {
+        match self.cache {
+            Some(_) => self.stale,
+            None => None,
+        }
+    }
+
+    /// Whether a sync probe runs on the blocking thread pool.
+    ///
+    /// ```
+    /// assert!(!healthz::Options::DEFAULT.blocking());
+    /// ```
+    pub const fn blocking(&self) -> bool {
+        self.blocking
     }
 }
 

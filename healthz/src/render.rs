@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
@@ -145,12 +146,13 @@ fn duration_ms(check: &CheckReport) -> u64 {
     u64::try_from(check.duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Kubernetes-style text for `?verbose`: a line per check, then a verdict.
-pub(crate) fn verbose(kind: Kind, report: &Report) -> Vec<u8> {
-    fitting(|limit| verbose_text(kind, report, limit).into_bytes())
+/// Kubernetes-style text for `?verbose`: a line per check, a line saying
+/// how old a stale answer is, then a verdict.
+pub(crate) fn verbose(kind: Kind, report: &Report, stale: Option<Duration>) -> Vec<u8> {
+    fitting(|limit| verbose_text(kind, report, stale, limit).into_bytes())
 }
 
-fn verbose_text(kind: Kind, report: &Report, limit: Limit) -> String {
+fn verbose_text(kind: Kind, report: &Report, stale: Option<Duration>, limit: Limit) -> String {
     let mut text = String::new();
     let name = kind.name();
     if !limit.checks || (report.checks.is_empty() && report.excluded.is_empty()) {
@@ -192,6 +194,14 @@ fn verbose_text(kind: Kind, report: &Report, limit: Limit) -> String {
         )
         .expect("writing to a String");
     }
+    if let Some(age) = stale {
+        writeln!(
+            text,
+            "stale: this answer is {} old, a run refreshing it is under way",
+            Age(age)
+        )
+        .expect("writing to a String");
+    }
     let verdict = if report.title.is_some() {
         "failed"
     } else {
@@ -199,6 +209,18 @@ fn verbose_text(kind: Kind, report: &Report, limit: Limit) -> String {
     };
     writeln!(text, "{name} check {verdict}").expect("writing to a String");
     text
+}
+
+/// An age in whole seconds, or milliseconds under a second.
+struct Age(Duration);
+
+impl std::fmt::Display for Age {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_secs() {
+            0 => write!(f, "{}ms", self.0.as_millis()),
+            secs => write!(f, "{secs}s"),
+        }
+    }
 }
 
 /// The media type of the IETF draft "Health Check Response Format for HTTP
@@ -288,8 +310,6 @@ impl Serialize for HealthJsonCheck<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     fn check(name: &'static str, status: Status, title: Option<&str>, millis: u64) -> CheckReport {
@@ -346,7 +366,7 @@ mod tests {
         report.excluded.push("payments".into());
         report.unmatched.push("nope".into());
         assert_eq!(
-            text(verbose(Kind::Ready, &report)),
+            text(verbose(Kind::Ready, &report, None)),
             "[-]database failed: The database check failed\n[+]cache ok\n[!]search warning: Slow\n\
              [+]payments excluded: ok\nwarn: some health checks cannot be excluded: no matches for \"nope\"\n\
              ready check failed\n"
@@ -371,7 +391,7 @@ mod tests {
         let report = report(Some(&huge), many);
         for body in [
             plain(&report),
-            verbose(Kind::Ready, &report),
+            verbose(Kind::Ready, &report, None),
             health_json(&report),
         ] {
             assert!(body.len() <= MAX_BODY, "{} bytes", body.len());

@@ -1,5 +1,7 @@
 //! The HTTP answers, byte for byte those of Flask-Healthz.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -15,32 +17,41 @@ const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
-/// `json.dumps({"status": 200, "title": "OK"})`, answered by every passing probe.
-const PASSED: &[u8] = br#"{"status": 200, "title": "OK"}"#;
+/// The response for a whole answer in Flask-Healthz's format, from the
+/// bytes its run rendered.
+pub(crate) fn rendered(answer: &Answer) -> Response {
+    problem(status(answer.passed()), Body::from(answer.plain.clone()))
+}
 
-/// The response for a probe's answer, in the format the request asked for.
-pub(crate) fn probe(kind: Kind, answer: &Answer, format: Format) -> Response {
-    let report = match answer {
-        Answer::Passed if format == Format::Plain => {
-            return problem(StatusCode::OK, Body::from(PASSED));
-        }
-        Answer::Passed => &Report::default(),
-        Answer::Report(report) => &**report,
-    };
-    let status = if report.title.is_some() {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    };
+/// The response for a report, rendered in the format the request asked
+/// for; `stale` is the answer's age when it is served while refreshed.
+pub(crate) fn probe(
+    kind: Kind,
+    report: &Report,
+    format: Format,
+    stale: Option<Duration>,
+) -> Response {
     let (body, content_type) = match format {
         Format::Plain => (render::plain(report), PROBLEM_JSON),
-        Format::Verbose => (render::verbose(kind, report), TEXT_PLAIN),
+        Format::Verbose => (render::verbose(kind, report, stale), TEXT_PLAIN),
         Format::HealthJson => (
             render::health_json(report),
             HeaderValue::from_static(render::HEALTH_JSON),
         ),
     };
-    answer_with(status, content_type, Body::from(body))
+    answer_with(
+        status(report.title.is_none()),
+        content_type,
+        Body::from(body),
+    )
+}
+
+fn status(passed: bool) -> StatusCode {
+    if passed {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
 }
 
 /// The answer for `<prefix>/<name>` when no probe has that name. The name
@@ -73,20 +84,4 @@ fn answer_with(status: StatusCode, content_type: HeaderValue, body: Body) -> Res
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::CACHE_CONTROL, NO_STORE);
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passing_body_is_what_the_serializer_writes() {
-        assert_eq!(
-            PASSED,
-            json::to_vec(&Problem {
-                status: 200,
-                title: "OK"
-            })
-        );
-    }
 }

@@ -11,8 +11,9 @@ use crate::Options;
 use crate::lifecycle::{Gate, Lifecycle, lifecycle};
 use crate::probe::{Kind, Live, Probes, Ready};
 use crate::report::Report;
-use crate::runner::{Answer, Evaluation, Runner};
-use crate::{request, response};
+use crate::request::{self, Format};
+use crate::response;
+use crate::runner::{Evaluation, Runner};
 
 /// The probe endpoints under `/healthz`, ready to merge into an app.
 ///
@@ -268,7 +269,7 @@ impl<F> Endpoint<F> {
     ) -> Response
     where
         F: FnOnce(Parts, S) -> Fut + Clone,
-        Fut: Future<Output = Evaluation>,
+        Fut: Future<Output = Evaluation> + Send + 'static,
     {
         let (parts, _body) = request.into_parts();
         let (format, mut selection) = request::read(&parts);
@@ -281,17 +282,24 @@ impl<F> Endpoint<F> {
                 title: Some(title.into_owned()),
                 ..Report::default()
             };
-            return response::probe(self.kind, &Answer::Report(Arc::new(report)), format);
+            return response::probe(self.kind, &report, format, None);
         }
         selection.only = only;
-        // Boxed, so that the handler's future, which axum moves before it
-        // pins it, stays small: moving kilobytes costs more than one
-        // allocation.
-        let answer = Box::pin(self.runner.answer(|| (self.check.clone())(parts, state))).await;
-        let Some(answer) = answer.select(&selection) else {
-            return response::not_setup(selection.only.as_deref().unwrap_or_default());
-        };
-        response::probe(self.kind, &answer, format)
+        let served = self
+            .runner
+            .answer(|| (self.check.clone())(parts, state))
+            .await;
+        if selection.is_all() {
+            if format == Format::Plain {
+                // What the kubelet asks for: bytes rendered once per run.
+                return response::rendered(&served.answer);
+            }
+            return response::probe(self.kind, &served.answer.report, format, served.stale);
+        }
+        match served.answer.select(&selection) {
+            Some(report) => response::probe(self.kind, &report, format, served.stale),
+            None => response::not_setup(selection.only.as_deref().unwrap_or_default()),
+        }
     }
 
     /// The same probe, answered by `lifecycle` instead while `gate` is

@@ -1,7 +1,13 @@
-//! Runs a probe's check so that it can neither hang, stampede a dependency
-//! nor take the server down: one run at a time shared by every request that
-//! arrives meanwhile, bounded by a timeout, with panics caught, and its
-//! result optionally reused for a while.
+//! Runs a probe so that it can neither hang, stampede a dependency nor take
+//! the server down, and keeps the probe's health state: its latest answer.
+//!
+//! A run belongs to the probe, not to the request that started it: one run
+//! at a time, shared by every request that arrives meanwhile, bounded by
+//! the probe's timeout, with panics caught. A run that finishes at its
+//! first poll (a sync probe, an `async` one that never waits) is run inline
+//! and costs no task; one that waits is spawned onto the runtime, so it
+//! goes on to its end even if every request waiting for it goes away, and
+//! its answer is still shared and cached.
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -10,42 +16,72 @@ use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use axum::body::Bytes;
+use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, Sleep};
 
 use crate::HealthError;
 use crate::checks::Outcome;
 use crate::options::{Options, Spelled};
 use crate::probe::Kind;
+use crate::render;
 use crate::report::{Finding, Report, Selection};
 
-/// A probe's answer, cheap to share between the requests that wait for it.
-#[derive(Clone, Debug)]
-pub(crate) enum Answer {
-    /// A probe without checks passed: the answer needs no report.
-    Passed,
-    Report(Arc<Report>),
+/// One run's answer, with its Flask-Healthz body rendered once, so that
+/// every request it serves writes bytes already there.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) report: Report,
+    /// The `application/problem+json` body of the whole report.
+    pub(crate) plain: Bytes,
 }
 
 impl Answer {
+    fn new(report: Report) -> Self {
+        let plain = Bytes::from(render::plain(&report));
+        Answer { report, plain }
+    }
+
+    pub(crate) fn passed(&self) -> bool {
+        self.report.title.is_none()
+    }
+
+    /// Whether `other` answers the same: the same verdict, titles and
+    /// checks, whatever the durations.
+    fn same_as(&self, other: &Answer) -> bool {
+        let same_checks = self.report.checks.len() == other.report.checks.len()
+            && (self.report.checks.iter().zip(&other.report.checks))
+                .all(|(a, b)| (&a.name, a.status, &a.title) == (&b.name, b.status, &b.title));
+        self.report.title == other.report.title && same_checks
+    }
+
     /// The part of the answer a request selected; `None` when it names a
     /// check the probe does not have.
-    pub(crate) fn select(&self, selection: &Selection) -> Option<Answer> {
-        if selection.is_all() {
-            return Some(self.clone());
-        }
-        let report = match self {
-            Answer::Passed => &Report::default(),
-            Answer::Report(report) => &**report,
-        };
-        report
-            .select(selection)
-            .map(|report| Answer::Report(Arc::new(report)))
+    pub(crate) fn select(&self, selection: &Selection) -> Option<Report> {
+        self.report.select(selection)
     }
+}
+
+/// A probe's health state: the latest answer and when its run ended.
+/// Only finished runs write it; every reader borrows it.
+#[derive(Clone, Debug)]
+pub(crate) struct Latest {
+    /// `None` until the first run ends.
+    pub(crate) answer: Option<Arc<Answer>>,
+    pub(crate) at: Instant,
+}
+
+/// What a request is answered with.
+#[derive(Debug)]
+pub(crate) struct Served {
+    pub(crate) answer: Arc<Answer>,
+    /// How old the answer is, when it is served past its cache period while
+    /// a run refreshes it.
+    pub(crate) stale: Option<Duration>,
 }
 
 /// What a probe's check function yields: its outcome, or the failure to
@@ -55,29 +91,65 @@ pub(crate) type Evaluation = Result<Outcome, HealthError>;
 pub(crate) struct Runner {
     kind: Kind,
     options: Options,
-    slot: Mutex<Slot>,
+    state: watch::Sender<Latest>,
+    flight: Mutex<Flight>,
+    /// Whether a blocking call of the probe still holds its thread: the
+    /// next run does not start another meanwhile. Shared with that thread,
+    /// which may outlive the run.
+    blocking: Arc<AtomicBool>,
     /// What is failing now, by check, with the full error text: a failure
-    /// is logged when it starts or changes, not at each request.
+    /// is logged when it starts or changes, not at each run.
     failing: Mutex<Vec<(Option<Cow<'static, str>>, String)>>,
     /// Whether `failing` has anything, so that a passing run after a
     /// passing run takes no lock.
     any_failing: AtomicBool,
+    /// The answer of every passing run without checks, made once.
+    pass: Arc<Answer>,
 }
 
-enum Slot {
+enum Flight {
     Idle,
-    /// A run is under way; these requests wait for its answer.
-    Running(Vec<oneshot::Sender<Answer>>),
-    Cached {
-        until: Instant,
-        answer: Answer,
-    },
+    /// A run is under way; requests that came meanwhile wait here, made
+    /// by the first of them.
+    Running(Option<Arc<Waiters>>),
+}
+
+#[derive(Default)]
+struct Waiters {
+    ended: OnceLock<Ended>,
+    notify: Notify,
+}
+
+/// How a run ended, for the requests that wait for it.
+#[derive(Clone)]
+enum Ended {
+    Shared(Arc<Answer>),
+    /// The answer to the leading request's own arguments, which could not
+    /// be extracted: every other request tries with its own.
+    Own(Arc<Answer>),
+    /// The run was dropped before its end, as at the runtime's shutdown.
+    Dropped,
+}
+
+impl Waiters {
+    async fn wait(&self) -> Ended {
+        loop {
+            let notified = pin!(self.notify.notified());
+            let mut notified = notified;
+            notified.as_mut().enable();
+            if let Some(ended) = self.ended.get() {
+                return ended.clone();
+            }
+            notified.await;
+        }
+    }
 }
 
 enum Entry {
-    Cached(Answer),
+    Fresh(Arc<Answer>),
+    Stale(Arc<Answer>, Duration),
     Lead,
-    Wait(oneshot::Receiver<Answer>),
+    Wait(Arc<Waiters>),
 }
 
 /// The crate's locks guard plain values replaced whole, so a panic elsewhere
@@ -91,70 +163,159 @@ impl Runner {
         Runner {
             kind,
             options,
-            slot: Mutex::new(Slot::Idle),
+            state: watch::Sender::new(Latest {
+                answer: None,
+                at: Instant::now(),
+            }),
+            flight: Mutex::new(Flight::Idle),
+            blocking: Arc::new(AtomicBool::new(false)),
             failing: Mutex::new(Vec::new()),
             any_failing: AtomicBool::new(false),
+            pass: Arc::new(Answer::new(Report::default())),
         }
     }
 
-    /// The answer to a request: a fresh cached answer, the answer of the run
-    /// under way, or that of a run this request starts. Every request, the
-    /// ones that select checks included, goes through here, so that no
-    /// request pattern can run a check more often than this allows.
-    pub(crate) async fn answer<Fut>(&self, check: impl FnOnce() -> Fut) -> Answer
+    /// The probe's health state, to read or to watch for changes: a
+    /// receiver is notified when a run answers differently from the last.
+    #[cfg(test)]
+    pub(crate) fn state(&self) -> &watch::Sender<Latest> {
+        &self.state
+    }
+
+    /// The answer to a request: a fresh cached answer, a stale one while a
+    /// background run refreshes it, the answer of the run under way, or that
+    /// of a run this request starts. Every request, the ones that select
+    /// checks included, goes through here, so that no request pattern can
+    /// run a check more often than this allows.
+    pub(crate) async fn answer<Fut>(self: &Arc<Self>, check: impl FnOnce() -> Fut) -> Served
     where
-        Fut: Future<Output = Evaluation>,
+        Fut: Future<Output = Evaluation> + Send + 'static,
     {
         let mut check = Some(check);
         loop {
-            match self.enter() {
-                Entry::Cached(answer) => return answer,
-                Entry::Lead => {
-                    let check = check.take().expect("a request leads at most one run");
-                    return self.lead(check()).await;
+            let waiters = match self.enter() {
+                Entry::Fresh(answer) => {
+                    return Served {
+                        answer,
+                        stale: None,
+                    };
                 }
-                Entry::Wait(answer) => {
-                    if let Ok(answer) = answer.await {
-                        return answer;
+                Entry::Stale(answer, age) => {
+                    if self.try_lead() {
+                        let check = check.take().expect("a request starts at most one run");
+                        tokio::spawn(self.clone().run(check()));
                     }
-                    // The run ended without an answer to share: its request
-                    // went away, or its arguments could not be extracted. The
-                    // next request through the slot runs the check again.
+                    return Served {
+                        answer,
+                        stale: Some(age),
+                    };
                 }
+                Entry::Lead => {
+                    let check = check.take().expect("a request starts at most one run");
+                    match self.lead(check()).await {
+                        Ended::Shared(answer) | Ended::Own(answer) => {
+                            return Served {
+                                answer,
+                                stale: None,
+                            };
+                        }
+                        Ended::Dropped => continue,
+                    }
+                }
+                Entry::Wait(waiters) => waiters,
+            };
+            if let Ended::Shared(answer) = waiters.wait().await {
+                return Served {
+                    answer,
+                    stale: None,
+                };
             }
+            // The run's answer was not for this request (its arguments
+            // were the leader's), or it never ended: go through again.
         }
     }
 
     fn enter(&self) -> Entry {
-        let mut slot = lock(&self.slot);
-        match &mut *slot {
-            Slot::Cached { until, answer } if Instant::now() < *until => {
-                Entry::Cached(answer.clone())
+        if let Some(entry) = self.cached() {
+            return entry;
+        }
+        let mut flight = lock(&self.flight);
+        match &mut *flight {
+            Flight::Running(waiters) => {
+                Entry::Wait(waiters.get_or_insert_with(Default::default).clone())
             }
-            Slot::Running(waiting) => {
-                let (send, receive) = oneshot::channel();
-                waiting.push(send);
-                Entry::Wait(receive)
-            }
-            _ => {
-                *slot = Slot::Running(Vec::new());
+            Flight::Idle => {
+                // A run may have ended since the look at the cache.
+                if let Some(entry) = self.cached() {
+                    return entry;
+                }
+                *flight = Flight::Running(None);
                 Entry::Lead
             }
         }
     }
 
-    async fn lead<Fut>(&self, check: Fut) -> Answer
+    /// The cached answer, fresh or stale, if the options keep one.
+    fn cached(&self) -> Option<Entry> {
+        let cache = self.options.cache()?;
+        let latest = self.state.borrow();
+        let answer = latest.answer.as_ref()?;
+        let age = latest.at.elapsed();
+        if age < cache {
+            return Some(Entry::Fresh(answer.clone()));
+        }
+        let stale = self.options.stale()?;
+        (age < cache + stale).then(|| Entry::Stale(answer.clone(), age))
+    }
+
+    /// Starts a run unless one is under way.
+    fn try_lead(&self) -> bool {
+        let mut flight = lock(&self.flight);
+        let idle = matches!(*flight, Flight::Idle);
+        if idle {
+            *flight = Flight::Running(None);
+        }
+        idle
+    }
+
+    /// Runs `check` for this request: inline while it needs no waiting,
+    /// and on its own task from its first wait on.
+    async fn lead<Fut>(self: &Arc<Self>, check: Fut) -> Ended
+    where
+        Fut: Future<Output = Evaluation> + Send + 'static,
+    {
+        let mut run = Box::pin(self.clone().run(check));
+        if let Poll::Ready(ended) = poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await {
+            return ended;
+        }
+        let waiters = match &mut *lock(&self.flight) {
+            Flight::Running(waiters) => waiters.get_or_insert_with(Default::default).clone(),
+            Flight::Idle => unreachable!("the flight stays running until its run ends"),
+        };
+        tokio::spawn(run);
+        waiters.wait().await
+    }
+
+    /// One run, from the call of the probe function to its answer stored
+    /// and handed to the requests that wait for it.
+    async fn run<Fut>(self: Arc<Self>, check: Fut) -> Ended
     where
         Fut: Future<Output = Evaluation>,
     {
-        let unshared = ResetIfUnshared(Some(&self.slot));
-        let (report, findings, shareable) = self.evaluate(check).await;
+        let unfinished = Unfinished(Some(&self));
+        let deadline = Instant::now() + self.options.timeout();
+        let (report, findings, shareable) = self.evaluate(check, deadline).await;
+        unfinished.disarm();
         let answer = if report.title.is_none() && report.checks.is_empty() {
-            Answer::Passed
+            self.pass.clone()
         } else {
-            Answer::Report(Arc::new(report))
+            Arc::new(Answer::new(report))
         };
-        if !shareable {
+        let ended = if shareable {
+            self.log(&findings);
+            self.store(&answer);
+            Ended::Shared(answer)
+        } else {
             // The request's own arguments failed, not the probe, so the
             // probe's state is left alone. Logged at each request: a missing
             // layer fails every probe, and must not fail them silently.
@@ -162,42 +323,54 @@ impl Runner {
                 let (probe, error) = (self.kind.name(), &finding.error);
                 tracing::warn!(probe, %error, "health check arguments rejected");
             }
-            // Dropping the guard frees the slot: each waiting request tries
-            // with its own arguments.
-            return answer;
-        }
-        self.log(&findings);
-        unshared.disarm();
-        let next = match self.options.cache() {
-            Some(period) => Slot::Cached {
-                until: Instant::now() + period,
-                answer: answer.clone(),
-            },
-            None => Slot::Idle,
+            Ended::Own(answer)
         };
-        if let Slot::Running(waiting) = std::mem::replace(&mut *lock(&self.slot), next) {
-            for waiter in waiting {
-                // A waiter whose request went away no longer listens.
-                let _ = waiter.send(answer.clone());
-            }
+        self.end_flight(ended.clone());
+        ended
+    }
+
+    /// Makes `answer` the probe's latest, notifying the state's readers
+    /// only when it differs from the previous one.
+    fn store(&self, answer: &Arc<Answer>) {
+        let at = Instant::now();
+        self.state.send_if_modified(|latest| {
+            let changed = latest
+                .answer
+                .as_ref()
+                .is_none_or(|previous| !previous.same_as(answer));
+            *latest = Latest {
+                answer: Some(answer.clone()),
+                at,
+            };
+            changed
+        });
+    }
+
+    fn end_flight(&self, ended: Ended) {
+        let flight = std::mem::replace(&mut *lock(&self.flight), Flight::Idle);
+        if let Flight::Running(Some(waiters)) = flight {
+            let _ = waiters.ended.set(ended);
+            waiters.notify.notify_waiters();
         }
-        answer
     }
 
     /// Runs the probe function, then the checks it returned, if any, all
-    /// within the probe's timeout. The flag says whether the answer may be
-    /// shared: not when it comes from this request's own arguments failing.
-    async fn evaluate<Fut>(&self, check: Fut) -> (Report, Vec<Finding>, bool)
+    /// within the probe's `deadline`. The flag says whether the answer may
+    /// be shared: not when it comes from this request's own arguments
+    /// failing.
+    async fn evaluate<Fut>(&self, check: Fut, deadline: Instant) -> (Report, Vec<Finding>, bool)
     where
         Fut: Future<Output = Evaluation>,
     {
         let (kind, timeout) = (self.kind, self.options.timeout());
-        // The std clock: cheaper to read than tokio's, which can be paused.
-        let deadline = std::time::Instant::now() + timeout;
-        let (result, shareable) = match bounded(check, deadline).await {
+        let mut outcome = bounded(check, deadline).await;
+        while let Ok(Ok(Outcome::Blocking(call))) = outcome {
+            outcome = self.call_blocking(call, deadline).await;
+        }
+        let (result, shareable) = match outcome {
             Ok(Ok(Outcome::Checks(checks))) => {
                 // Boxed: named checks are the rare path, and inline they would make
-                // every probe request's future several times larger.
+                // every run's future several times larger.
                 let (report, findings) = Box::pin(Report::run(checks, deadline, timeout)).await;
                 return (report, findings, true);
             }
@@ -205,11 +378,39 @@ impl Runner {
                 let (report, findings) = Report::single(kind, result);
                 return (report, findings, true);
             }
+            Ok(Ok(Outcome::Blocking(_))) => unreachable!("blocking calls were made above"),
             Ok(Err(extraction)) => (extraction, false),
             Err(stopped) => (stopped_error(stopped, kind.name(), timeout), true),
         };
         let (report, findings) = Report::stopped_early(kind, result);
         (report, findings, shareable)
+    }
+
+    /// Calls a sync probe on the blocking thread pool, unless its previous
+    /// call still holds a thread there: then the run fails as timed out
+    /// rather than take a second thread.
+    async fn call_blocking(
+        &self,
+        call: Box<dyn FnOnce() -> Outcome + Send>,
+        deadline: Instant,
+    ) -> Result<Evaluation, Stopped> {
+        if self.blocking.swap(true, Ordering::AcqRel) {
+            return Err(Stopped::TimedOut);
+        }
+        let held = HeldThread(self.blocking.clone());
+        let thread = tokio::task::spawn_blocking(move || {
+            let _held = held;
+            call()
+        });
+        match bounded(thread, deadline).await {
+            Ok(Ok(outcome)) => Ok(Ok(outcome)),
+            Ok(Err(error)) => match error.try_into_panic() {
+                Ok(panic) => Err(Stopped::Panicked(panic)),
+                // Cancelled: the runtime is shutting down.
+                Err(_) => Err(Stopped::TimedOut),
+            },
+            Err(stopped) => Err(stopped),
+        }
     }
 
     /// Logs each failure that started or changed since the previous run,
@@ -252,6 +453,33 @@ impl Runner {
     }
 }
 
+/// Frees the flight if a run is dropped before its end (the runtime shut
+/// down under it), so that the requests waiting for it try again.
+struct Unfinished<'a>(Option<&'a Runner>);
+
+impl Unfinished<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if let Some(runner) = self.0 {
+            runner.end_flight(Ended::Dropped);
+        }
+    }
+}
+
+/// Marks the probe's blocking thread free when its call returns or panics.
+struct HeldThread(Arc<AtomicBool>);
+
+impl Drop for HeldThread {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// The failure of a check that timed out or panicked.
 pub(crate) fn stopped_error(stopped: Stopped, name: &str, timeout: Duration) -> HealthError {
     match stopped {
@@ -265,25 +493,6 @@ pub(crate) fn stopped_error(stopped: Stopped, name: &str, timeout: Duration) -> 
     }
 }
 
-/// Frees the slot unless the run's answer is shared: when the leading
-/// request goes away mid-run, or its answer is its own, the waiting
-/// requests start another run instead of waiting forever.
-struct ResetIfUnshared<'a>(Option<&'a Mutex<Slot>>);
-
-impl ResetIfUnshared<'_> {
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for ResetIfUnshared<'_> {
-    fn drop(&mut self) {
-        if let Some(slot) = self.0 {
-            *lock(slot) = Slot::Idle;
-        }
-    }
-}
-
 pub(crate) enum Stopped {
     TimedOut,
     Panicked(Box<dyn Any + Send>),
@@ -292,10 +501,7 @@ pub(crate) enum Stopped {
 /// Runs `check` with panics caught until `deadline`, when it is dropped.
 /// The timer is armed only if the check does not finish at its first poll,
 /// so a check that never waits costs no timer.
-pub(crate) async fn bounded<F: Future>(
-    check: F,
-    deadline: std::time::Instant,
-) -> Result<F::Output, Stopped> {
+pub(crate) async fn bounded<F: Future>(check: F, deadline: Instant) -> Result<F::Output, Stopped> {
     let mut check = pin!(check);
     let mut timer = pin!(None::<Sleep>);
     poll_fn(|cx| {
@@ -307,7 +513,7 @@ pub(crate) async fn bounded<F: Future>(
             Err(panic) => return Poll::Ready(Err(Stopped::Panicked(panic))),
         }
         if timer.is_none() {
-            timer.set(Some(tokio::time::sleep_until(deadline.into())));
+            timer.set(Some(tokio::time::sleep_until(deadline)));
         }
         match timer.as_mut().as_pin_mut().map(|timer| timer.poll(cx)) {
             Some(Poll::Ready(())) => Poll::Ready(Err(Stopped::TimedOut)),
@@ -344,85 +550,139 @@ impl std::error::Error for Panicked {}
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     use super::*;
 
-    fn title(answer: &Answer) -> Option<&str> {
-        match answer {
-            Answer::Passed => None,
-            Answer::Report(report) => report.title.as_deref(),
-        }
+    fn title(served: &Served) -> Option<&str> {
+        served.answer.report.title.as_deref()
     }
 
     fn done(result: Result<(), HealthError>) -> Evaluation {
         Ok(Outcome::Done(result))
     }
 
+    type Check = std::pin::Pin<Box<dyn Future<Output = Evaluation> + Send>>;
+
+    /// A check that counts its runs, waits `wait`, then fails.
+    fn counted(runs: &Arc<AtomicUsize>, wait: Duration) -> impl FnOnce() -> Check + use<> {
+        let runs = runs.clone();
+        move || {
+            Box::pin(async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                done(Err(HealthError::new("down")))
+            })
+        }
+    }
+
+    fn runner(kind: Kind, options: Options) -> Arc<Runner> {
+        Arc::new(Runner::new(kind, options))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_check_past_its_timeout_fails_with_a_fixed_title() {
-        let runner = Runner::new(
+        let runner = runner(
             Kind::Ready,
             Options::DEFAULT.with_timeout(Duration::from_millis(1_500)),
         );
-        let answer = runner.answer(std::future::pending).await;
+        let served = runner.answer(std::future::pending).await;
         assert_eq!(
-            title(&answer),
+            title(&served),
             Some("The ready check timed out after 1500ms")
         );
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_cached_answer_expires_after_its_period() {
-        let runner = Runner::new(
+        let runner = runner(
             Kind::Live,
             Options::DEFAULT.with_cache(Duration::from_millis(5_000)),
         );
-        let runs = AtomicUsize::new(0);
-        let check = || async {
-            runs.fetch_add(1, Ordering::SeqCst);
-            done(Err(HealthError::new("down")))
-        };
-        assert_eq!(title(&runner.answer(check).await), Some("down"));
+        let runs = Arc::new(AtomicUsize::new(0));
+        assert_eq!(
+            title(&runner.answer(counted(&runs, Duration::ZERO)).await),
+            Some("down")
+        );
         tokio::time::advance(Duration::from_millis(4_999)).await;
-        runner.answer(check).await;
+        runner.answer(counted(&runs, Duration::ZERO)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         tokio::time::advance(Duration::from_millis(1)).await;
-        runner.answer(check).await;
+        runner.answer(counted(&runs, Duration::ZERO)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 2);
     }
 
-    #[tokio::test]
-    async fn a_waiter_runs_the_check_when_the_leading_request_goes_away() {
-        let runner = Arc::new(Runner::new(Kind::Ready, Options::DEFAULT));
-        let mut leader = Box::pin(runner.answer(std::future::pending));
-        tokio::select! {
-            biased;
-            _ = &mut leader => unreachable!("the leader's check never ends"),
-            () = tokio::task::yield_now() => {}
-        }
-
-        let waiter = tokio::spawn({
-            let runner = runner.clone();
-            async move { runner.answer(|| async { done(Ok(())) }).await }
+    #[tokio::test(start_paused = true)]
+    async fn a_run_outlives_the_request_that_started_it() {
+        let runner = runner(
+            Kind::Ready,
+            Options::DEFAULT
+                .with_timeout(Duration::from_secs(5))
+                .with_cache(Duration::from_secs(60)),
+        );
+        let runs = Arc::new(AtomicUsize::new(0));
+        let leader = tokio::spawn({
+            let (runner, check) = (runner.clone(), counted(&runs, Duration::from_secs(1)));
+            async move { runner.answer(check).await }
         });
-        // Let the waiter queue behind the leader's run, then drop the leader.
-        while !matches!(&*runner.slot.lock().unwrap(), Slot::Running(waiting) if !waiting.is_empty())
-        {
-            tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        leader.abort();
+        assert!(leader.await.unwrap_err().is_cancelled());
+
+        // Joins the run the aborted request started, and gets its answer.
+        let waiter = runner.answer(counted(&runs, Duration::ZERO)).await;
+        assert_eq!(title(&waiter), Some("down"));
+        // Served from the cache that run filled.
+        runner.answer(counted(&runs, Duration::ZERO)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "one run served all three");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stale_answer_is_served_at_once_while_one_run_refreshes_it() {
+        let runner = runner(
+            Kind::Ready,
+            Options::DEFAULT
+                .with_cache(Duration::from_millis(500))
+                .with_stale(Duration::from_secs(10)),
+        );
+        let runs = Arc::new(AtomicUsize::new(0));
+        runner
+            .answer(counted(&runs, Duration::from_millis(300)))
+            .await;
+        tokio::time::advance(Duration::from_millis(600)).await;
+
+        for _ in 0..5 {
+            let served = runner
+                .answer(counted(&runs, Duration::from_millis(300)))
+                .await;
+            assert!(served.stale.is_some(), "served stale, without waiting");
         }
-        drop(leader);
-        assert!(matches!(waiter.await.unwrap(), Answer::Passed));
+        tokio::task::yield_now().await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "one refresh for five requests"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let served = runner.answer(counted(&runs, Duration::ZERO)).await;
+        assert!(served.stale.is_none(), "the refresh's answer is fresh");
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+
+        tokio::time::advance(Duration::from_secs(20)).await;
+        let served = runner.answer(counted(&runs, Duration::ZERO)).await;
+        assert!(served.stale.is_none(), "past `stale`, the request waits");
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]
     async fn the_timeout_counts_from_the_start_of_the_run() {
-        let runner = Runner::new(
+        let runner = runner(
             Kind::Ready,
             Options::DEFAULT.with_timeout(Duration::from_millis(100)),
         );
-        let answer = runner
+        let served = runner
             .answer(|| async {
                 // Work before the first await counts against the timeout.
                 std::thread::sleep(Duration::from_millis(80));
@@ -431,18 +691,18 @@ mod tests {
             })
             .await;
         assert_eq!(
-            title(&answer),
+            title(&served),
             Some("The ready check timed out after 100ms")
         );
     }
 
     #[tokio::test]
     async fn checks_end_by_the_probe_deadline() {
-        let runner = Runner::new(
+        let runner = runner(
             Kind::Ready,
             Options::DEFAULT.with_timeout(Duration::from_millis(100)),
         );
-        let answer = runner
+        let served = runner
             .answer(|| async {
                 tokio::time::sleep(Duration::from_millis(80)).await;
                 let slow = tokio::time::sleep(Duration::from_millis(80));
@@ -455,33 +715,107 @@ mod tests {
             .await;
         // The probe's timeout stopped it, and its title says so, the same
         // at every run, rather than the time left when the check started.
-        assert_eq!(title(&answer), Some("The slow check timed out after 100ms"));
+        assert_eq!(title(&served), Some("The slow check timed out after 100ms"));
     }
 
     #[tokio::test(start_paused = true)]
     async fn durations_too_long_for_the_clock_still_answer_and_cache() {
-        let runner = Runner::new(
+        let runner = runner(
             Kind::Ready,
             Options::DEFAULT
                 .with_timeout(Duration::MAX)
-                .with_cache(Duration::MAX),
+                .with_cache(Duration::MAX)
+                .with_stale(Duration::MAX),
         );
-        let runs = AtomicUsize::new(0);
-        let check = || async {
-            runs.fetch_add(1, Ordering::SeqCst);
-            done(Ok(()))
-        };
-        assert!(matches!(runner.answer(check).await, Answer::Passed));
-        assert!(matches!(runner.answer(check).await, Answer::Passed));
+        let runs = Arc::new(AtomicUsize::new(0));
+        runner.answer(counted(&runs, Duration::ZERO)).await;
+        runner.answer(counted(&runs, Duration::ZERO)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
+    async fn a_blocking_call_overrunning_its_timeout_holds_one_thread_at_most() {
+        let runner = runner(
+            Kind::Ready,
+            Options::DEFAULT.with_timeout(Duration::from_millis(50)),
+        );
+        let calls = Arc::new(AtomicUsize::new(0));
+        let release = Arc::new(AtomicBool::new(false));
+        let blocking = || {
+            let (calls, release) = (calls.clone(), release.clone());
+            move || async move {
+                Ok(Outcome::blocking(move || {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    while !release.load(Ordering::SeqCst) {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Outcome::Done(Ok(()))
+                }))
+            }
+        };
+        for _ in 0..3 {
+            let served = runner.answer(blocking()).await;
+            assert_eq!(title(&served), Some("The ready check timed out after 50ms"));
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "no second thread while the first is held"
+        );
+        release.store(true, Ordering::SeqCst);
+        while runner.blocking.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(runner.answer(blocking()).await.answer.passed());
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_blocking_call_that_panics_is_reported_and_frees_its_thread() {
+        let runner = runner(Kind::Live, Options::DEFAULT);
+        let served = runner
+            .answer(|| async { Ok(Outcome::blocking(|| panic!("stuck"))) })
+            .await;
+        assert_eq!(title(&served), Some("The live check panicked"));
+        assert!(!runner.blocking.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn only_a_changed_answer_notifies_the_state() {
+        let runner = runner(Kind::Ready, Options::DEFAULT);
+        let mut changes = runner.state().subscribe();
+        runner.answer(|| async { done(Ok(())) }).await;
+        assert!(
+            changes.has_changed().unwrap(),
+            "the first answer is a change"
+        );
+        changes.mark_unchanged();
+        runner.answer(|| async { done(Ok(())) }).await;
+        assert!(!changes.has_changed().unwrap());
+        runner
+            .answer(|| async { done(Err(HealthError::new("down"))) })
+            .await;
+        assert!(changes.has_changed().unwrap());
+        let latest = changes.borrow_and_update().clone();
+        assert_eq!(latest.answer.unwrap().report.title.as_deref(), Some("down"));
+    }
+
+    #[tokio::test]
+    async fn a_pass_serves_the_flask_healthz_body() {
+        let runner = runner(Kind::Live, Options::DEFAULT);
+        let served = runner.answer(|| async { done(Ok(())) }).await;
+        assert_eq!(
+            &served.answer.plain[..],
+            br#"{"status": 200, "title": "OK"}"#
+        );
+    }
+
+    #[tokio::test]
     async fn a_failure_to_extract_arguments_is_not_shared() {
-        let runner = Arc::new(Runner::new(
+        let runner = runner(
             Kind::Ready,
             Options::DEFAULT.with_cache(Duration::from_millis(60_000)),
-        ));
+        );
         let release = Arc::new(tokio::sync::Notify::new());
         let leader = tokio::spawn({
             let (runner, release) = (runner.clone(), release.clone());
@@ -494,17 +828,17 @@ mod tests {
                     .await
             }
         });
-        while !matches!(&*runner.slot.lock().unwrap(), Slot::Running(_)) {
+        let joined = |runner: &Runner| matches!(&*lock(&runner.flight), Flight::Running(Some(_)));
+        // The leader's run waits, so the leader waits for it with the
+        // flight's waiters.
+        while !joined(&runner) {
             tokio::task::yield_now().await;
         }
         let waiter = tokio::spawn({
             let runner = runner.clone();
             async move { runner.answer(|| async { done(Ok(())) }).await }
         });
-        while !matches!(&*runner.slot.lock().unwrap(), Slot::Running(waiting) if !waiting.is_empty())
-        {
-            tokio::task::yield_now().await;
-        }
+        tokio::task::yield_now().await;
         release.notify_one();
         assert_eq!(title(&leader.await.unwrap()), Some("bad query string"));
         assert!(
@@ -512,16 +846,15 @@ mod tests {
             "a request's own arguments are not the probe failing"
         );
         assert!(
-            matches!(waiter.await.unwrap(), Answer::Passed),
+            waiter.await.unwrap().answer.passed(),
             "the waiter ran with its own arguments"
         );
         assert!(
-            matches!(
-                runner
-                    .answer(|| async { done(Err(HealthError::new("down"))) })
-                    .await,
-                Answer::Passed
-            ),
+            runner
+                .answer(|| async { done(Err(HealthError::new("down"))) })
+                .await
+                .answer
+                .passed(),
             "the pass was cached"
         );
     }
