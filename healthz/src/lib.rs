@@ -74,8 +74,9 @@
 //! [named checks](#named-checks). A `Box<dyn Error>` or an `anyhow::Error`
 //! is not an `Error` itself: pass it to [`HealthError::with_source`].
 //!
-//! A sync probe runs on the async worker that serves the request: keep it to
-//! cheap, in-memory checks and make anything that does I/O `async`.
+//! A sync probe runs inline on the async worker that serves the request:
+//! keep it to cheap, in-memory checks, and make anything that does I/O
+//! `async` or mark it [`blocking`](#timeouts-caching-and-panics).
 //!
 //! # What the body shows
 //!
@@ -89,7 +90,7 @@
 //!
 //! ```
 //! # #[healthz::live] fn liveness() {}
-//! #[healthz::ready(timeout = "2s", cache = "5s")]
+//! #[healthz::ready(timeout = "2s", cache = "5s", stale = "1m")]
 //! async fn readiness() -> bool {
 //!     true
 //! }
@@ -101,8 +102,21 @@
 //! - A check that panics answers `The ready check panicked`; the message is
 //!   logged and the server keeps serving (with the default
 //!   `panic = "unwind"`).
-//! - Requests that arrive while a check runs share its answer.
+//! - Requests that arrive while a check runs share its answer. The run
+//!   belongs to the probe: if every request waiting for it goes away (the
+//!   kubelet's timeout fired), it still goes on to its end or its timeout,
+//!   and its answer is cached and served to the next requests.
 //! - With `cache`, an answer, pass or fail, is reused for that long.
+//! - With `stale` too, an expired answer is served at once for that long
+//!   more while one run in the background refreshes it; `?verbose` says how
+//!   old it is. Past it, requests wait for a run.
+//! - With `blocking`, a sync probe runs on Tokio's blocking thread pool:
+//!   it stalls no async worker, answers by its timeout, and holds at most
+//!   one thread (while a call overruns, the probe answers its timeout title
+//!   without starting another).
+//! - A run that finishes at its first poll costs no task; one that waits is
+//!   spawned onto the runtime serving the request (on a current-thread
+//!   runtime, it runs whenever the serving task yields).
 //! - Durations are written `"500ms"`, `"2s"`, `"1m"` or `"1h"`; anything
 //!   else is a compile error at the value. [`Options`] says the same for the
 //!   [builder](#without-attributes).
