@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The server's CPU time per probe request, healthz against a hand-written
+# handler, under wrk on 127.0.0.1. Not run by CI: it takes about a minute
+# and its figures depend on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "needs wrk: apt-get install wrk" >&2; exit 1; }
+cargo bench --bench cpu_per_request
