@@ -1,13 +1,17 @@
 //! What the application says about itself, as opposed to what its probes
-//! find: whether it has started, whether it holds readiness down, and whether
-//! it is shutting down.
+//! find: whether it has started, whether it holds readiness down, whether
+//! its background loops still beat, whether it is broken, and whether it
+//! is shutting down.
 
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use crate::heartbeat::{Beat, Heartbeat};
+use crate::hold::ReadinessHold;
+use crate::report::{CheckReport, Report, Status};
 use crate::runner::lock;
 
 /// The readiness title while the server drains before shutting down.
@@ -51,13 +55,37 @@ pub struct Lifecycle {
 struct State {
     started: AtomicBool,
     shutting_down: AtomicBool,
-    not_ready: Mutex<Option<Cow<'static, str>>>,
+    broken: OnceLock<Cow<'static, str>>,
+    /// Whether `signals` holds readiness down, and whether it watches a
+    /// heartbeat: kept beside it so that a probe request reads an atomic,
+    /// not the lock, while neither is the case.
+    held: AtomicBool,
+    watching: AtomicBool,
+    signals: Mutex<Said>,
 }
 
-/// An endpoint the lifecycle can hold closed.
+/// What the app said of its readiness and loops, behind one lock.
+#[derive(Default)]
+struct Said {
+    not_ready: Option<Cow<'static, str>>,
+    /// Oldest first.
+    holds: Vec<(u64, Cow<'static, str>)>,
+    next_hold: u64,
+    heartbeats: Vec<Arc<Beat>>,
+}
+
+impl Said {
+    fn is_held(&self) -> bool {
+        self.not_ready.is_some() || !self.holds.is_empty()
+    }
+}
+
+/// An endpoint the lifecycle can answer for instead of its probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Gate {
+    Live,
     Ready,
+    /// Closed until the app has started, then as [`Gate::Live`].
     Startup,
 }
 
@@ -129,7 +157,10 @@ impl Lifecycle {
             state: Arc::new(State {
                 started: AtomicBool::new(false),
                 shutting_down: AtomicBool::new(false),
-                not_ready: Mutex::new(None),
+                broken: OnceLock::new(),
+                held: AtomicBool::new(false),
+                watching: AtomicBool::new(false),
+                signals: Mutex::new(Said::default()),
             }),
         }
     }
@@ -191,29 +222,33 @@ impl Lifecycle {
     /// ```
     pub fn mark_not_ready(&self, reason: impl Into<Cow<'static, str>>) {
         let reason = reason.into();
-        let mut not_ready = self.lock_not_ready();
-        if not_ready.as_deref() != Some(&*reason) {
+        let mut signals = self.signals();
+        if signals.not_ready.as_deref() != Some(&*reason) {
             tracing::info!(reason = %reason, "readiness held down by the app");
-            *not_ready = Some(reason);
+            signals.not_ready = Some(reason);
+            self.state.held.store(true, Ordering::Release);
         }
     }
 
     /// Lets readiness run its probe again after
-    /// [`mark_not_ready`](Self::mark_not_ready). It does not undo a
-    /// shutdown.
+    /// [`mark_not_ready`](Self::mark_not_ready), unless a
+    /// [`ReadinessHold`] still holds it down. It does not undo a shutdown.
     ///
     /// ```
     /// healthz::lifecycle().mark_ready();
     /// assert_eq!(healthz::lifecycle().not_ready_reason(), None);
     /// ```
     pub fn mark_ready(&self) {
-        if self.lock_not_ready().take().is_some() {
+        let mut signals = self.signals();
+        if signals.not_ready.take().is_some() {
             tracing::info!("readiness released by the app");
+            self.state.held.store(signals.is_held(), Ordering::Release);
         }
     }
 
-    /// The reason given to [`mark_not_ready`](Self::mark_not_ready), while
-    /// it holds.
+    /// Why the app holds readiness down, while it does: the reason given to
+    /// [`mark_not_ready`](Self::mark_not_ready), or else that of the oldest
+    /// [`hold_not_ready`](Self::hold_not_ready).
     ///
     /// ```
     /// healthz::lifecycle().mark_not_ready("Down for maintenance");
@@ -221,7 +256,141 @@ impl Lifecycle {
     /// # healthz::lifecycle().mark_ready();
     /// ```
     pub fn not_ready_reason(&self) -> Option<Cow<'static, str>> {
-        self.lock_not_ready().clone()
+        let signals = self.signals();
+        (signals.not_ready.iter())
+            .chain(signals.holds.iter().map(|(_, reason)| reason))
+            .next()
+            .cloned()
+    }
+
+    /// Holds readiness down with `reason` until the returned guard is
+    /// dropped, for work that must finish before the app takes traffic: a
+    /// cache warm-up, a migration, a reconnection.
+    ///
+    /// Several holds, from several places, are independent; readiness
+    /// answers the reason of the oldest, and passes again once the last is
+    /// dropped. Holds and [`mark_not_ready`](Self::mark_not_ready) compose:
+    /// either keeps readiness down. Liveness is never held down. Like
+    /// [`HealthError::new`](crate::HealthError::new), the reason is shown to
+    /// whoever calls the endpoint.
+    ///
+    /// ```
+    /// # async fn warm_cache() {}
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let warming = healthz::lifecycle().hold_not_ready("Warming the cache");
+    /// warm_cache().await;
+    /// drop(warming);
+    /// # }
+    /// ```
+    pub fn hold_not_ready(&self, reason: impl Into<Cow<'static, str>>) -> ReadinessHold {
+        let reason = reason.into();
+        let mut signals = self.signals();
+        let id = signals.next_hold;
+        signals.next_hold += 1;
+        tracing::info!(reason = %reason, "readiness held down");
+        signals.holds.push((id, reason));
+        self.state.held.store(true, Ordering::Release);
+        ReadinessHold::new(id, self.clone())
+    }
+
+    /// Drops the hold `id`.
+    pub(crate) fn release(&self, id: u64) {
+        let mut signals = self.signals();
+        if let Some(at) = signals.holds.iter().position(|(hold, _)| *hold == id) {
+            let (_, reason) = signals.holds.remove(at);
+            tracing::info!(reason = %reason, "readiness hold released");
+            self.state.held.store(signals.is_held(), Ordering::Release);
+        }
+    }
+
+    /// Watches a background loop: it must call [`Heartbeat::beat`] at
+    /// least once per `period`, or liveness answers 503 naming it
+    /// (`The consumer heartbeat is late: no beat for 41s`) without running
+    /// the liveness probe, until it beats again. The first period starts now.
+    ///
+    /// A `Heartbeat` dropped without [`finish`](Heartbeat::finish), because
+    /// its task returned early, was aborted or panicked, fails liveness
+    /// until the process restarts. Once shutdown has begun, heartbeats no
+    /// longer fail liveness.
+    ///
+    /// Pick `period` above the longest a healthy loop can go between two
+    /// beats, including its idle waits (beat on a timer too, not only after
+    /// work), and remember that Kubernetes restarts the pod only after
+    /// `failureThreshold` failing probes `periodSeconds` apart.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let beat = healthz::lifecycle().heartbeat("consumer", Duration::from_secs(30));
+    /// beat.beat();
+    /// beat.finish();
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `name` is empty, `period` is zero, or a heartbeat of that name is
+    /// still beating: each is a mistake in the app's code.
+    pub fn heartbeat(&self, name: impl Into<Cow<'static, str>>, period: Duration) -> Heartbeat {
+        let name = name.into();
+        assert!(
+            !name.is_empty(),
+            "a heartbeat needs a name, such as \"consumer\""
+        );
+        assert!(
+            !period.is_zero(),
+            "the {name} heartbeat needs a period above zero, such as Duration::from_secs(30)"
+        );
+        let beat = Arc::new(Beat::new(name, period));
+        let mut signals = self.signals();
+        assert!(
+            !(signals.heartbeats.iter()).any(|other| other.is_beating() && other.name == beat.name),
+            "a heartbeat named {:?} is already beating: give each loop a name of its own",
+            beat.name
+        );
+        signals.heartbeats.push(beat.clone());
+        self.state.watching.store(true, Ordering::Release);
+        Heartbeat::new(beat, self.clone())
+    }
+
+    /// Stops watching a finished heartbeat.
+    pub(crate) fn unwatch(&self, beat: &Arc<Beat>) {
+        let mut signals = self.signals();
+        signals.heartbeats.retain(|other| !Arc::ptr_eq(other, beat));
+        self.state
+            .watching
+            .store(!signals.heartbeats.is_empty(), Ordering::Release);
+    }
+
+    /// Says the app is in a state only a restart fixes: liveness answers
+    /// 503 with `reason` from now on, so Kubernetes restarts the pod, and
+    /// readiness fails too, so it gets no traffic meanwhile. A second call
+    /// keeps the first reason. Logged once, at `ERROR`.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// lifecycle.mark_broken("The schema version is newer than this build");
+    /// lifecycle.mark_broken("Something else");
+    /// assert_eq!(lifecycle.broken_reason(), Some("The schema version is newer than this build"));
+    /// ```
+    pub fn mark_broken(&self, reason: impl Into<Cow<'static, str>>) {
+        let mut first = false;
+        let reason = self.state.broken.get_or_init(|| {
+            first = true;
+            reason.into()
+        });
+        if first {
+            tracing::error!(reason = %reason, "the app is broken: liveness fails until a restart");
+        }
+    }
+
+    /// The reason given to [`mark_broken`](Self::mark_broken), once it is.
+    ///
+    /// ```
+    /// assert_eq!(healthz::Lifecycle::new().broken_reason(), None);
+    /// ```
+    pub fn broken_reason(&self) -> Option<&str> {
+        self.state.broken.get().map(|reason| &**reason)
     }
 
     /// Makes readiness answer 503 `The server is shutting down` for good.
@@ -317,18 +486,93 @@ impl Lifecycle {
         !self.state.shutting_down.swap(true, Ordering::SeqCst)
     }
 
-    /// Why `gate` is closed now, if it is; `None` lets its probe run.
-    pub(crate) fn gate(&self, gate: Gate) -> Option<Cow<'static, str>> {
+    /// The answer the app's own signals give for `gate`'s endpoint, if
+    /// they fail it; `None` lets its probe run.
+    pub(crate) fn gate(&self, gate: Gate) -> Option<Report> {
+        let titled = |title: &str| Report {
+            title: Some(title.to_owned()),
+            ..Report::default()
+        };
         match gate {
-            Gate::Ready if self.is_shutting_down() => Some(Cow::Borrowed(SHUTTING_DOWN)),
-            Gate::Ready => self.not_ready_reason(),
-            Gate::Startup if !self.is_started() => Some(Cow::Borrowed(NOT_STARTED)),
-            Gate::Startup => None,
+            Gate::Ready if self.is_shutting_down() => return Some(titled(SHUTTING_DOWN)),
+            Gate::Startup if !self.is_started() => return Some(titled(NOT_STARTED)),
+            _ => {}
         }
+        if self.is_quiet(gate) {
+            return None;
+        }
+        let checks = self.entries(gate);
+        let title = (checks.iter())
+            .find(|entry| entry.status == Status::Fail)
+            .and_then(|entry| entry.title.clone())?;
+        Some(Report {
+            title: Some(title),
+            checks,
+            ..Report::default()
+        })
     }
 
-    fn lock_not_ready(&self) -> std::sync::MutexGuard<'_, Option<Cow<'static, str>>> {
-        lock(&self.state.not_ready)
+    /// Whether no signal of the app's bears on `gate`'s probe: the common
+    /// case, read from atomics alone.
+    fn is_quiet(&self, gate: Gate) -> bool {
+        let state = &*self.state;
+        state.broken.get().is_none()
+            && match gate {
+                Gate::Ready => !state.held.load(Ordering::Acquire),
+                Gate::Live | Gate::Startup => {
+                    !state.watching.load(Ordering::Acquire) || self.is_shutting_down()
+                }
+            }
+    }
+
+    /// Each of the app's signals that bears on `gate`'s probe, as an entry
+    /// of its own beside the probe's checks: `broken`, `hold:<reason>`,
+    /// `heartbeat:<name>`.
+    pub(crate) fn entries(&self, gate: Gate) -> Vec<CheckReport> {
+        if self.is_quiet(gate) {
+            return Vec::new();
+        }
+        let entry = |name: String, title: Option<&str>| CheckReport {
+            name: name.into(),
+            status: if title.is_some() {
+                Status::Fail
+            } else {
+                Status::Pass
+            },
+            title: title.map(str::to_owned),
+            duration: None,
+        };
+        let mut entries = Vec::new();
+        if let Some(reason) = self.broken_reason() {
+            entries.push(entry("broken".to_owned(), Some(reason)));
+        }
+        let signals = self.signals();
+        match gate {
+            Gate::Ready => {
+                let holds = signals.holds.iter().map(|(_, reason)| reason);
+                for reason in signals.not_ready.iter().chain(holds) {
+                    entries.push(entry(format!("hold:{reason}"), Some(reason)));
+                }
+            }
+            Gate::Live | Gate::Startup if !self.is_shutting_down() => {
+                for beat in &signals.heartbeats {
+                    let name = format!("heartbeat:{}", beat.name);
+                    // A loop restarted after its heartbeat ended is listed
+                    // once, as ended: that still fails liveness.
+                    if entries.iter().any(|listed| listed.name == name) {
+                        continue;
+                    }
+                    let title = beat.title(&beat.standing());
+                    entries.push(entry(name, title.as_deref()));
+                }
+            }
+            Gate::Live | Gate::Startup => {}
+        }
+        entries
+    }
+
+    fn signals(&self) -> MutexGuard<'_, Said> {
+        lock(&self.state.signals)
     }
 }
 
@@ -337,6 +581,7 @@ impl std::fmt::Debug for Lifecycle {
         f.debug_struct("Lifecycle")
             .field("started", &self.is_started())
             .field("not_ready", &self.not_ready_reason())
+            .field("broken", &self.broken_reason())
             .field("shutting_down", &self.is_shutting_down())
             .finish()
     }
@@ -361,17 +606,27 @@ mod tests {
         }
     }
 
+    fn title(lifecycle: &Lifecycle, gate: Gate) -> Option<String> {
+        lifecycle.gate(gate).and_then(|report| report.title)
+    }
+
     #[test]
     fn readiness_gate_prefers_shutdown_to_the_apps_reason() {
         let lifecycle = Lifecycle::new();
-        assert_eq!(lifecycle.gate(Gate::Ready), None);
+        assert_eq!(title(&lifecycle, Gate::Ready), None);
         lifecycle.mark_not_ready("Warming up");
-        assert_eq!(lifecycle.gate(Gate::Ready).as_deref(), Some("Warming up"));
+        assert_eq!(
+            title(&lifecycle, Gate::Ready).as_deref(),
+            Some("Warming up")
+        );
         lifecycle.mark_shutting_down();
-        assert_eq!(lifecycle.gate(Gate::Ready).as_deref(), Some(SHUTTING_DOWN));
+        assert_eq!(
+            title(&lifecycle, Gate::Ready).as_deref(),
+            Some(SHUTTING_DOWN)
+        );
         lifecycle.mark_ready();
         assert_eq!(
-            lifecycle.gate(Gate::Ready).as_deref(),
+            title(&lifecycle, Gate::Ready).as_deref(),
             Some(SHUTTING_DOWN),
             "a shutdown cannot be undone"
         );
@@ -380,11 +635,105 @@ mod tests {
     #[test]
     fn startup_gate_opens_once_started_and_ignores_shutdown() {
         let lifecycle = Lifecycle::new();
-        assert_eq!(lifecycle.gate(Gate::Startup).as_deref(), Some(NOT_STARTED));
+        assert_eq!(
+            title(&lifecycle, Gate::Startup).as_deref(),
+            Some(NOT_STARTED)
+        );
         lifecycle.clone().mark_started();
-        assert_eq!(lifecycle.gate(Gate::Startup), None, "clones share state");
+        assert_eq!(title(&lifecycle, Gate::Startup), None, "clones share state");
         lifecycle.mark_shutting_down();
-        assert_eq!(lifecycle.gate(Gate::Startup), None);
+        assert_eq!(title(&lifecycle, Gate::Startup), None);
+    }
+
+    #[test]
+    fn holds_and_mark_not_ready_compose_and_list_each_entry() {
+        let lifecycle = Lifecycle::new();
+        let warming = lifecycle.hold_not_ready("Warming the cache");
+        lifecycle.mark_not_ready("Maintenance");
+        let report = lifecycle.gate(Gate::Ready).unwrap();
+        assert_eq!(report.title.as_deref(), Some("Maintenance"));
+        let names: Vec<&str> = report.checks.iter().map(|c| &*c.name).collect();
+        assert_eq!(names, ["hold:Maintenance", "hold:Warming the cache"]);
+        lifecycle.mark_ready();
+        assert_eq!(
+            title(&lifecycle, Gate::Ready).as_deref(),
+            Some("Warming the cache")
+        );
+        assert_eq!(
+            title(&lifecycle, Gate::Live),
+            None,
+            "liveness is never held"
+        );
+        drop(warming);
+        assert_eq!(title(&lifecycle, Gate::Ready), None);
+    }
+
+    #[test]
+    fn broken_fails_liveness_and_readiness_with_its_first_reason() {
+        let lifecycle = Lifecycle::new();
+        lifecycle.mark_broken("Schema too new");
+        lifecycle.mark_broken("Later");
+        for gate in [Gate::Live, Gate::Ready] {
+            assert_eq!(title(&lifecycle, gate).as_deref(), Some("Schema too new"));
+        }
+        lifecycle.mark_started();
+        assert_eq!(
+            title(&lifecycle, Gate::Startup).as_deref(),
+            Some("Schema too new"),
+            "startup follows liveness once started"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn heartbeats_fail_liveness_when_late_or_dropped_until_shutdown() {
+        let lifecycle = Lifecycle::new();
+        let beat = lifecycle.heartbeat("consumer", Duration::from_millis(300));
+        assert_eq!(title(&lifecycle, Gate::Live), None);
+        tokio::time::advance(Duration::from_millis(400)).await;
+        assert_eq!(
+            title(&lifecycle, Gate::Live).as_deref(),
+            Some("The consumer heartbeat is late: no beat for 400ms")
+        );
+        assert_eq!(
+            title(&lifecycle, Gate::Ready),
+            None,
+            "readiness is not failed"
+        );
+        beat.beat();
+        assert_eq!(title(&lifecycle, Gate::Live), None);
+        drop(beat);
+        assert_eq!(
+            title(&lifecycle, Gate::Live).as_deref(),
+            Some("The consumer heartbeat ended: it was dropped without finish()")
+        );
+        lifecycle.mark_shutting_down();
+        assert_eq!(title(&lifecycle, Gate::Live), None, "a drain ends loops");
+    }
+
+    #[test]
+    fn a_finished_heartbeat_is_no_longer_watched() {
+        let lifecycle = Lifecycle::new();
+        lifecycle
+            .heartbeat("migration", Duration::from_secs(1))
+            .finish();
+        assert!(lifecycle.entries(Gate::Live).is_empty());
+        lifecycle
+            .heartbeat("migration", Duration::from_secs(1))
+            .finish();
+    }
+
+    #[test]
+    #[should_panic(expected = "a heartbeat named \"consumer\" is already beating")]
+    fn two_beating_heartbeats_cannot_share_a_name() {
+        let lifecycle = Lifecycle::new();
+        let _first = lifecycle.heartbeat("consumer", Duration::from_secs(1));
+        let _second = lifecycle.heartbeat("consumer", Duration::from_secs(1));
+    }
+
+    #[test]
+    #[should_panic(expected = "the consumer heartbeat needs a period above zero")]
+    fn a_heartbeat_needs_a_period() {
+        let _ = Lifecycle::new().heartbeat("consumer", Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]

@@ -131,19 +131,22 @@ struct PlainCheck<'a> {
 impl Serialize for PlainCheck<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let check = self.check;
-        let mut body = serializer.serialize_struct("Check", 3)?;
-        body.serialize_field("status", check.status.as_str())?;
-        body.serialize_field(
+        let mut body = serializer.serialize_map(None)?;
+        body.serialize_entry("status", check.status.as_str())?;
+        body.serialize_entry(
             "title",
             &shorten(check.title.as_deref().unwrap_or("OK"), self.limit.title),
         )?;
-        body.serialize_field("duration_ms", &duration_ms(check))?;
+        if let Some(millis) = duration_ms(check) {
+            body.serialize_entry("duration_ms", &millis)?;
+        }
         body.end()
     }
 }
 
-fn duration_ms(check: &CheckReport) -> u64 {
-    u64::try_from(check.duration.as_millis()).unwrap_or(u64::MAX)
+fn duration_ms(check: &CheckReport) -> Option<u64> {
+    let duration = check.duration?;
+    Some(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Kubernetes-style text for `?verbose`: a line per check, a line saying
@@ -276,7 +279,12 @@ impl Serialize for HealthJsonChecks<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.checks.len()))?;
         for check in self.checks {
-            let key = format!("{}:responseTime", check.name);
+            // A signal of the app's own is a component without a
+            // measurement.
+            let key = match check.duration {
+                Some(_) => format!("{}:responseTime", check.name),
+                None => check.name.to_string(),
+            };
             map.serialize_entry(
                 &key,
                 &[HealthJsonCheck {
@@ -299,8 +307,10 @@ impl Serialize for HealthJsonCheck<'_> {
         let check = self.check;
         let mut body = serializer.serialize_map(None)?;
         body.serialize_entry("status", check.status.as_str())?;
-        body.serialize_entry("observedValue", &duration_ms(check))?;
-        body.serialize_entry("observedUnit", "ms")?;
+        if let Some(millis) = duration_ms(check) {
+            body.serialize_entry("observedValue", &millis)?;
+            body.serialize_entry("observedUnit", "ms")?;
+        }
         if let Some(title) = &check.title {
             body.serialize_entry("output", &shorten(title, self.limit.title))?;
         }
@@ -317,7 +327,7 @@ mod tests {
             name: name.into(),
             status,
             title: title.map(str::to_owned),
-            duration: Duration::from_millis(millis),
+            duration: Some(Duration::from_millis(millis)),
         }
     }
 

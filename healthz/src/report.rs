@@ -36,7 +36,9 @@ pub(crate) struct CheckReport {
     pub(crate) status: Status,
     /// The public title of the failure, for `Fail` and `Warn`.
     pub(crate) title: Option<String>,
-    pub(crate) duration: Duration,
+    /// How long the check ran; `None` for what the app reports of itself
+    /// (a heartbeat, a hold), which does not run.
+    pub(crate) duration: Option<Duration>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,11 +211,33 @@ impl Report {
                 name: run.name,
                 status,
                 title,
-                duration,
+                duration: Some(duration),
             });
         }
         report.title = verdict(&report.checks);
         (report, findings)
+    }
+
+    /// This report with the app's own signals (heartbeats, holds) listed
+    /// beside its checks. A probe without checks is listed as one, under
+    /// its own name, so that its verdict stays in view.
+    pub(crate) fn with_signals(mut self, kind: Kind, signals: Vec<CheckReport>) -> Report {
+        if signals.is_empty() {
+            return self;
+        }
+        if self.checks.is_empty() && self.excluded.is_empty() {
+            self.checks.push(CheckReport {
+                name: Cow::Borrowed(kind.name()),
+                status: match self.title {
+                    None => Status::Pass,
+                    Some(_) => Status::Fail,
+                },
+                title: self.title.clone(),
+                duration: None,
+            });
+        }
+        self.checks.extend(signals);
+        self
     }
 
     /// The part of this report a request selected. `None` when it asks for
@@ -277,7 +301,7 @@ mod tests {
             name: name.into(),
             status,
             title,
-            duration: Duration::ZERO,
+            duration: Some(Duration::ZERO),
         }
     }
 

@@ -10,7 +10,6 @@ use axum::routing::{MethodRouter, get};
 use crate::Options;
 use crate::lifecycle::{Gate, Lifecycle, lifecycle};
 use crate::probe::{Kind, Live, Probes, Ready};
-use crate::report::Report;
 use crate::request::{self, Format};
 use crate::response;
 use crate::runner::{Evaluation, Runner};
@@ -113,8 +112,14 @@ where
         "a healthz prefix starts with `/`, got {prefix:?}"
     );
     let router = Router::new()
-        .route(&format!("{prefix}/live"), live.whole())
-        .route(&format!("{prefix}/live/{{check}}"), live.one())
+        .route(
+            &format!("{prefix}/live"),
+            live.gated(Gate::Live, lifecycle).whole(),
+        )
+        .route(
+            &format!("{prefix}/live/{{check}}"),
+            live.gated(Gate::Live, lifecycle).one(),
+        )
         .route(
             &format!("{prefix}/ready"),
             ready.gated(Gate::Ready, lifecycle).whole(),
@@ -162,12 +167,12 @@ where
     L: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    Endpoint::new(
+    let live = Endpoint::new(
         Kind::Live,
         <Probes as Live<L, S>>::OPTIONS,
         <Probes as Live<L, S>>::check,
-    )
-    .whole()
+    );
+    live.gated(Gate::Live, lifecycle()).whole()
 }
 
 /// The readiness endpoint alone, to mount at a path of your choosing.
@@ -273,15 +278,11 @@ impl<F> Endpoint<F> {
     {
         let (parts, _body) = request.into_parts();
         let (format, mut selection) = request::read(&parts);
-        if let Some(title) =
+        if let Some(report) =
             (self.gate.as_ref()).and_then(|(gate, lifecycle)| lifecycle.gate(*gate))
         {
             // The change of state that closed the gate was logged; each
             // answer it gives is not.
-            let report = Report {
-                title: Some(title.into_owned()),
-                ..Report::default()
-            };
             return response::probe(self.kind, &report, format, None);
         }
         selection.only = only;
@@ -289,17 +290,19 @@ impl<F> Endpoint<F> {
             .runner
             .answer(|| (self.check.clone())(parts, state))
             .await;
-        if selection.is_all() {
-            if format == Format::Plain {
-                // What the kubelet asks for: bytes rendered once per run.
-                return response::rendered(&served.answer);
-            }
-            return response::probe(self.kind, &served.answer.report, format, served.stale);
+        if format == Format::Plain && selection.is_all() {
+            // What the kubelet asks for: bytes rendered once per run.
+            return response::rendered(&served.answer);
         }
-        match served.answer.select(&selection) {
-            Some(report) => response::probe(self.kind, &report, format, served.stale),
-            None => response::not_setup(selection.only.as_deref().unwrap_or_default()),
+        let Some(mut report) = served.answer.select(&selection) else {
+            return response::not_setup(selection.only.as_deref().unwrap_or_default());
+        };
+        if let (Some((gate, lifecycle)), false) = (&self.gate, format == Format::Plain) {
+            // The app's own signals pass (the gate is open), and the
+            // detailed formats list them all the same.
+            report = report.with_signals(self.kind, lifecycle.entries(*gate));
         }
+        response::probe(self.kind, &report, format, served.stale)
     }
 
     /// The same probe, answered by `lifecycle` instead while `gate` is

@@ -1,0 +1,267 @@
+//! Heartbeats: background loops that report they still make progress, and
+//! fail liveness when they stop.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::lifecycle::Lifecycle;
+
+/// A background loop's proof of life, made by
+/// [`Lifecycle::heartbeat`]: call [`beat`](Heartbeat::beat) at least once
+/// per period, and liveness fails when it stops.
+///
+/// | the loop | `/healthz/live` |
+/// | --- | --- |
+/// | beats within its period | runs the liveness probe |
+/// | no beat for longer than its period | 503, `The consumer heartbeat is late: no beat for 41s` |
+/// | the `Heartbeat` was dropped without [`finish`](Heartbeat::finish) (the task returned early, was aborted, or panicked) | 503 until the process restarts |
+/// | called [`finish`](Heartbeat::finish) | runs the liveness probe: no longer watched |
+///
+/// Once shutdown has begun, heartbeats no longer fail liveness: loops
+/// stopping during the drain are expected.
+///
+/// A beat is one relaxed atomic store, for the hottest loop. The time of the
+/// last beat is read when a probe asks, so a stop is noticed within the
+/// period plus the time between two probes.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (send, mut queue) = tokio::sync::mpsc::channel::<String>(16);
+/// let consumer = tokio::spawn(async move {
+///     let beat = healthz::lifecycle().heartbeat("consumer", Duration::from_secs(30));
+///     let mut tick = tokio::time::interval(Duration::from_secs(10));
+///     loop {
+///         tokio::select! {
+///             message = queue.recv() => match message {
+///                 Some(message) => println!("handling {message}"),
+///                 None => break,
+///             },
+///             // Idle is not stuck: beat on a timer too.
+///             _ = tick.tick() => {}
+///         }
+///         beat.beat();
+///     }
+///     beat.finish(); // a planned end: stop watching it
+/// });
+/// send.send("hello".to_owned()).await.unwrap();
+/// drop(send);
+/// consumer.await.unwrap();
+/// # }
+/// ```
+#[must_use = "a heartbeat dropped without `finish()` fails liveness"]
+pub struct Heartbeat {
+    beat: Arc<Beat>,
+    lifecycle: Lifecycle,
+}
+
+/// What a heartbeat shares with the lifecycle that watches it.
+pub(crate) struct Beat {
+    pub(crate) name: Cow<'static, str>,
+    period: Duration,
+    created: Instant,
+    /// Set by each beat, cleared by the reader that sees it.
+    beaten: AtomicBool,
+    /// When a beat was last seen, in milliseconds after `created`.
+    seen: AtomicU64,
+    end: AtomicU8,
+    /// Whether the lateness was logged, so that it is logged once.
+    reported_late: AtomicBool,
+}
+
+const BEATING: u8 = 0;
+const FINISHED: u8 = 1;
+const DROPPED: u8 = 2;
+const PANICKED: u8 = 3;
+
+/// How a watched heartbeat stands when a probe asks.
+pub(crate) enum Standing {
+    Beating,
+    Late(Duration),
+    Ended { panicked: bool },
+}
+
+impl Beat {
+    pub(crate) fn new(name: Cow<'static, str>, period: Duration) -> Self {
+        Beat {
+            name,
+            period,
+            created: Instant::now(),
+            beaten: AtomicBool::new(false),
+            seen: AtomicU64::new(0),
+            end: AtomicU8::new(BEATING),
+            reported_late: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn is_beating(&self) -> bool {
+        self.end.load(Ordering::Acquire) == BEATING
+    }
+
+    /// Reads the beats since the last look, and logs a change between late
+    /// and beating once.
+    pub(crate) fn standing(&self) -> Standing {
+        match self.end.load(Ordering::Acquire) {
+            DROPPED => return Standing::Ended { panicked: false },
+            PANICKED => return Standing::Ended { panicked: true },
+            _ => {}
+        }
+        let age = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if self.beaten.swap(false, Ordering::Relaxed) {
+            self.seen.store(age, Ordering::Relaxed);
+        }
+        let silent = Duration::from_millis(age.saturating_sub(self.seen.load(Ordering::Relaxed)));
+        let late = silent > self.period;
+        if late != self.reported_late.swap(late, Ordering::Relaxed) {
+            let (name, period) = (&*self.name, self.period);
+            if late {
+                tracing::warn!(heartbeat = name, ?silent, ?period, "heartbeat late");
+            } else {
+                tracing::info!(heartbeat = name, "heartbeat beating again");
+            }
+        }
+        if late {
+            Standing::Late(silent)
+        } else {
+            Standing::Beating
+        }
+    }
+
+    /// The title of a heartbeat that fails liveness.
+    pub(crate) fn title(&self, standing: &Standing) -> Option<String> {
+        let name = &self.name;
+        match standing {
+            Standing::Beating => None,
+            Standing::Late(silent) => Some(format!(
+                "The {name} heartbeat is late: no beat for {}",
+                Whole(*silent)
+            )),
+            Standing::Ended { panicked: true } => {
+                Some(format!("The {name} heartbeat ended: its task panicked"))
+            }
+            Standing::Ended { panicked: false } => Some(format!(
+                "The {name} heartbeat ended: it was dropped without finish()"
+            )),
+        }
+    }
+}
+
+/// A duration in whole seconds, or milliseconds under a second.
+struct Whole(Duration);
+
+impl fmt::Display for Whole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_secs() {
+            0 => write!(f, "{}ms", self.0.as_millis()),
+            secs => write!(f, "{secs}s"),
+        }
+    }
+}
+
+impl Heartbeat {
+    pub(crate) fn new(beat: Arc<Beat>, lifecycle: Lifecycle) -> Self {
+        Heartbeat { beat, lifecycle }
+    }
+
+    /// Says the loop made progress: one relaxed atomic store, neither
+    /// blocking nor allocating.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let beat = healthz::Lifecycle::new().heartbeat("scheduler", Duration::from_secs(60));
+    /// beat.beat();
+    /// # beat.finish();
+    /// ```
+    #[inline]
+    pub fn beat(&self) {
+        self.beat.beaten.store(true, Ordering::Relaxed);
+    }
+
+    /// Ends the heartbeat on purpose: liveness no longer watches it, and
+    /// its name is free for a new one.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let beat = lifecycle.heartbeat("migration", Duration::from_secs(60));
+    /// beat.finish();
+    /// let again = lifecycle.heartbeat("migration", Duration::from_secs(60));
+    /// # again.finish();
+    /// ```
+    pub fn finish(self) {
+        self.beat.end.store(FINISHED, Ordering::Release);
+        self.lifecycle.unwatch(&self.beat);
+    }
+
+    /// The name given to [`Lifecycle::heartbeat`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let beat = healthz::Lifecycle::new().heartbeat("consumer", Duration::from_secs(30));
+    /// assert_eq!(beat.name(), "consumer");
+    /// # beat.finish();
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.beat.name
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        if !self.beat.is_beating() {
+            return;
+        }
+        let panicked = std::thread::panicking();
+        let end = if panicked { PANICKED } else { DROPPED };
+        self.beat.end.store(end, Ordering::Release);
+        let name = &*self.beat.name;
+        if self.lifecycle.is_shutting_down() {
+            tracing::info!(heartbeat = name, "heartbeat ended during shutdown");
+        } else if panicked {
+            tracing::error!(
+                heartbeat = name,
+                "heartbeat ended: its task panicked; liveness fails until a restart"
+            );
+        } else {
+            tracing::error!(
+                heartbeat = name,
+                "heartbeat ended: dropped without finish(); liveness fails until a restart"
+            );
+        }
+    }
+}
+
+impl fmt::Debug for Heartbeat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Heartbeat")
+            .field("name", &self.beat.name)
+            .field("period", &self.beat.period)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_heartbeat_is_late_once_its_period_passes_without_a_beat() {
+        let beat = Beat::new("consumer".into(), Duration::from_millis(300));
+        assert!(matches!(beat.standing(), Standing::Beating));
+        tokio::time::advance(Duration::from_millis(301)).await;
+        let standing = beat.standing();
+        assert_eq!(
+            beat.title(&standing).as_deref(),
+            Some("The consumer heartbeat is late: no beat for 301ms")
+        );
+        beat.beaten.store(true, Ordering::Relaxed);
+        assert!(matches!(beat.standing(), Standing::Beating));
+    }
+}

@@ -1,0 +1,60 @@
+//! `examples/worker.rs` run as a real process: its warm-up hold, and its
+//! consumer stalled, then crashed, over HTTP.
+
+use std::time::Duration;
+
+use healthz_suite::{Example, Reply, get, request};
+
+async fn until(example: &Example, path: &str, status: u16) -> Reply {
+    for _ in 0..200 {
+        let reply = get(example.addr(), path).await;
+        if reply.status == status {
+            return reply;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{path} never answered {status}");
+}
+
+#[tokio::test]
+async fn the_worker_example_holds_readiness_then_fails_liveness_when_its_consumer_stalls_or_crashes()
+ {
+    let worker = Example::start("worker", &[("HEARTBEAT_MS", "300"), ("WARMUP_MS", "500")]).await;
+    let addr = worker.addr();
+
+    let warming = get(addr, "/healthz/ready").await;
+    assert_eq!(
+        warming.text(),
+        r#"{"status": 503, "title": "Warming the cache", "checks": {"hold:Warming the cache": {"status": "fail", "title": "Warming the cache"}}}"#
+    );
+    until(&worker, "/healthz/ready", 200).await;
+
+    assert_eq!(request(addr, "POST", "/jobs").await.text(), "queued Work\n");
+    assert_eq!(get(addr, "/healthz/live").await.status, 200);
+
+    request(addr, "POST", "/stall").await;
+    let stalled = until(&worker, "/healthz/live", 503).await;
+    assert!(
+        stalled.text().starts_with(
+            r#"{"status": 503, "title": "The consumer heartbeat is late: no beat for "#
+        ),
+        "{}",
+        stalled.text()
+    );
+    assert_eq!(get(addr, "/healthz/ready").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_crashed_consumer_fails_liveness_with_its_name() {
+    let worker = Example::start("worker", &[("WARMUP_MS", "0")]).await;
+    let addr = worker.addr();
+    request(addr, "POST", "/crash").await;
+    let crashed = until(&worker, "/healthz/live", 503).await;
+    assert!(
+        crashed.text().starts_with(
+            r#"{"status": 503, "title": "The consumer heartbeat ended: its task panicked""#
+        ),
+        "{}",
+        crashed.text()
+    );
+}
