@@ -1,7 +1,8 @@
 //! The cost of a probe request through `healthz::router()` against a
 //! hand-written axum handler that answers the same bytes: through the router
 //! alone (`oneshot`), and over HTTP/1.1 on 127.0.0.1 with a kept-alive
-//! connection, as the kubelet sends them.
+//! connection, as the kubelet sends them. And the cost of a heartbeat's
+//! beat.
 //!
 //! `cargo bench --bench probe`
 
@@ -127,5 +128,13 @@ fn probe_over_http(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, probe_path, probe_over_http);
+/// `Heartbeat::beat`, called from the app's hottest loops.
+fn heartbeat(c: &mut Criterion) {
+    let lifecycle = healthz::Lifecycle::new();
+    let beat = lifecycle.heartbeat("consumer", std::time::Duration::from_secs(30));
+    c.bench_function("Heartbeat::beat", |b| b.iter(|| beat.beat()));
+    beat.finish();
+}
+
+criterion_group!(benches, probe_path, probe_over_http, heartbeat);
 criterion_main!(benches);

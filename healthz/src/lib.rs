@@ -143,7 +143,34 @@
 //! [`mark_not_ready`](Lifecycle::mark_not_ready) holds readiness down with a
 //! reason; and [`shutdown_signal`] fails readiness on SIGTERM, serves on
 //! through a drain delay, then hands over to axum's graceful shutdown.
-//! Liveness is never held down.
+//! Readiness holds never touch liveness.
+//!
+//! The app also reports its own signals. A [`Heartbeat`] from
+//! [`Lifecycle::heartbeat`] fails liveness, naming it, when its background
+//! loop stops beating for a period or ends without
+//! [`finish`](Heartbeat::finish); a [`ReadinessHold`] from
+//! [`Lifecycle::hold_not_ready`] holds readiness down until it is dropped;
+//! [`Lifecycle::mark_broken`] fails liveness and readiness for good.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let lifecycle = healthz::lifecycle();
+//! let warming = lifecycle.hold_not_ready("Warming the cache");
+//! let beat = lifecycle.heartbeat("consumer", Duration::from_secs(30));
+//! tokio::spawn(async move {
+//!     loop {
+//!         // ... take a message, or time out waiting for one ...
+//! #       break;
+//!         beat.beat();
+//!     }
+//! #   beat.finish();
+//! });
+//! drop(warming); // warm: readiness runs its probe again
+//! # }
+//! ```
 //!
 //! ```no_run
 //! use std::time::Duration;

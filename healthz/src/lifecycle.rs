@@ -20,7 +20,8 @@ const SHUTTING_DOWN: &str = "The server is shutting down";
 /// The startup title until [`Lifecycle::mark_started`].
 const NOT_STARTED: &str = "The app has not started yet";
 
-/// The application's own say in its probes: started, ready, shutting down.
+/// The application's own say in its probes: started, ready, held down,
+/// beating, broken, shutting down.
 ///
 /// Probes find out whether the app *can* serve; a `Lifecycle` records what
 /// the app *says*, and the endpoints consult it before running a probe:
@@ -28,9 +29,11 @@ const NOT_STARTED: &str = "The app has not started yet";
 /// | endpoint | answers 503 when | title |
 /// | --- | --- | --- |
 /// | `/healthz/ready` | shutting down | `The server is shutting down` |
-/// | `/healthz/ready` | marked not ready | the reason given |
+/// | `/healthz/ready`, `/healthz/live` | [marked broken](Lifecycle::mark_broken) | the reason given |
+/// | `/healthz/ready` | [marked not ready](Lifecycle::mark_not_ready) or [held](Lifecycle::hold_not_ready) | the reason given (the oldest hold's) |
+/// | `/healthz/live` | a [heartbeat](Lifecycle::heartbeat) is late or ended, unless shutting down | `The consumer heartbeat is late: no beat for 41s` |
 /// | `/healthz/startup` | not marked started | `The app has not started yet` |
-/// | `/healthz/live` | never: liveness is not gated | |
+/// | `/healthz/startup` | started, and `/healthz/live` fails as above | as `/healthz/live` |
 ///
 /// Otherwise the endpoint runs its probe (`/healthz/startup` runs the
 /// liveness probe). [`healthz::router()`](crate::router) consults the
