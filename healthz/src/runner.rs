@@ -212,15 +212,20 @@ impl Runner {
                 }
                 Entry::Lead => {
                     let check = check.take().expect("a request starts at most one run");
-                    match self.lead(check()).await {
-                        Ended::Shared(answer) | Ended::Own(answer) => {
-                            return Served {
-                                answer,
-                                stale: None,
-                            };
+                    let answer = match self.lead(check()).await {
+                        Ended::Shared(answer) | Ended::Own(answer) => answer,
+                        // Its own run never ended: answer as for a run that
+                        // ran out of time.
+                        Ended::Dropped => {
+                            let (kind, timeout) = (self.kind, self.options.timeout());
+                            let error = stopped_error(Stopped::TimedOut, kind.name(), timeout);
+                            Arc::new(Answer::new(Report::stopped_early(kind, error).0))
                         }
-                        Ended::Dropped => continue,
-                    }
+                    };
+                    return Served {
+                        answer,
+                        stale: None,
+                    };
                 }
                 Entry::Wait(waiters) => waiters,
             };
