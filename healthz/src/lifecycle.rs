@@ -505,9 +505,17 @@ impl Lifecycle {
             return None;
         }
         let checks = self.entries(gate);
-        let title = (checks.iter())
-            .find(|entry| entry.status == Status::Fail)
-            .and_then(|entry| entry.title.clone())?;
+        // `mark_not_ready` answers as it always has, with its reason alone.
+        let said = match gate {
+            Gate::Ready => self.signals().not_ready.clone(),
+            Gate::Live | Gate::Startup => None,
+        };
+        let failing = (checks.iter())
+            .filter(|entry| entry.status == Status::Fail)
+            .filter_map(|entry| entry.title.clone());
+        let title = (self.broken_reason().map(str::to_owned))
+            .or(said.map(Cow::into_owned))
+            .or_else(|| failing.into_iter().next())?;
         Some(Report {
             title: Some(title),
             checks,
@@ -530,7 +538,8 @@ impl Lifecycle {
 
     /// Each of the app's signals that bears on `gate`'s probe, as an entry
     /// of its own beside the probe's checks: `broken`, `hold:<reason>`,
-    /// `heartbeat:<name>`.
+    /// `heartbeat:<name>`. `mark_not_ready` is not one: its answer is the
+    /// reason alone, as it always was.
     pub(crate) fn entries(&self, gate: Gate) -> Vec<CheckReport> {
         if self.is_quiet(gate) {
             return Vec::new();
@@ -552,8 +561,7 @@ impl Lifecycle {
         let signals = self.signals();
         match gate {
             Gate::Ready => {
-                let holds = signals.holds.iter().map(|(_, reason)| reason);
-                for reason in signals.not_ready.iter().chain(holds) {
+                for (_, reason) in &signals.holds {
                     entries.push(entry(format!("hold:{reason}"), Some(reason)));
                 }
             }
@@ -656,7 +664,7 @@ mod tests {
         let report = lifecycle.gate(Gate::Ready).unwrap();
         assert_eq!(report.title.as_deref(), Some("Maintenance"));
         let names: Vec<&str> = report.checks.iter().map(|c| &*c.name).collect();
-        assert_eq!(names, ["hold:Maintenance", "hold:Warming the cache"]);
+        assert_eq!(names, ["hold:Warming the cache"]);
         lifecycle.mark_ready();
         assert_eq!(
             title(&lifecycle, Gate::Ready).as_deref(),
