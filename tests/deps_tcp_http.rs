@@ -52,7 +52,7 @@ async fn downstream() -> SocketAddr {
             "/broken",
             get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "db at 10.1.2.3 down") }),
         )
-        .route("/hung", get(|| std::future::pending::<()>()))
+        .route("/hung", get(std::future::pending::<()>))
         // 64 MiB, far past what the check reads.
         .route("/huge", get(|| async { vec![b'x'; 64 << 20] }));
     healthz_suite::serve(app).await
