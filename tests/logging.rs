@@ -8,8 +8,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use healthz::HealthError;
+use healthz_suite::Captured;
 use tower_http::trace::TraceLayer;
-use tracing::subscriber::DefaultGuard;
 
 #[derive(Clone, Default)]
 struct Switch(Arc<Mutex<Option<Failure>>>);
@@ -36,43 +36,6 @@ async fn readiness(State(switch): State<Switch>) -> Result<(), HealthError> {
         None => Ok(()),
         Some(Failure::Reason(reason)) => Err(HealthError::new(reason)),
         Some(Failure::Hidden(text)) => Err(io::Error::other(text))?,
-    }
-}
-
-/// Everything logged on this thread, as text.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    /// Sends every event and span on this thread, at every level, here.
-    fn install() -> (Captured, DefaultGuard) {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (captured, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        self.text().matches(needle).count()
-    }
-}
-
-impl io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

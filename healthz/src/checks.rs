@@ -1,6 +1,6 @@
 use std::borrow::Cow;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -18,8 +18,10 @@ type CheckFuture = Pin<Box<dyn Future<Output = Result<(), HealthError>> + Send>>
 /// but never fail it.
 ///
 /// A check is any future whose output is a [`ProbeResult`], typically a call
-/// of a plain `async fn`. All of them run concurrently at each run of the
-/// probe, each within its own timeout and the probe's.
+/// of a plain `async fn`, or anything that turns into one (`IntoFuture`),
+/// such as the ready-made checks of `healthz::deps`. All of them run
+/// concurrently at each run of the probe, each within its own timeout and
+/// the probe's.
 ///
 /// ```
 /// use std::time::Duration;
@@ -94,9 +96,11 @@ impl Checks {
     /// is caught like any other, and the probe answers 503.
     pub fn check<F>(mut self, name: impl Into<Cow<'static, str>>, check: F) -> Self
     where
-        F: Future + Send + 'static,
+        F: IntoFuture,
+        F::IntoFuture: Send + 'static,
         F::Output: ProbeResult,
     {
+        let check = check.into_future();
         let name = name.into();
         assert!(
             self.names().all(|taken| taken != name),
@@ -194,7 +198,7 @@ impl Outcome {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a probe result",
     label = "a probe returns `()`, `bool`, `Result<(), E>` or `healthz::Checks`",
-    note = "in `Result<(), E>`, `E` is `healthz::HealthError` or implements `std::error::Error + Send + Sync + 'static`"
+    note = "in `Result<(), E>`, `E` is `healthz::HealthError` or converts into `Box<dyn std::error::Error + Send + Sync>`: any error type, `anyhow::Error`, `eyre::Report`, `String`"
 )]
 pub trait IntoOutcome {
     fn into_outcome(self) -> Outcome;

@@ -1,6 +1,7 @@
 use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 /// Why a probe failed.
 ///
@@ -31,12 +32,16 @@ use std::fmt;
 /// assert!(readiness().is_ok());
 /// ```
 ///
-/// `HealthError` converts from every `std::error::Error + Send + Sync +
-/// 'static` type, so it does not implement `Error` itself (the same trade-off
-/// `anyhow::Error` makes).
+/// `HealthError` converts from every type that converts into
+/// `Box<dyn Error + Send + Sync>`: every `std::error::Error + Send + Sync +
+/// 'static` type, `anyhow::Error`, `eyre::Report`, boxed errors, `String`
+/// and `&str`. So it does not implement `Error` itself (the same trade-off
+/// `anyhow::Error` makes); [`into_error`](HealthError::into_error) gives
+/// one that keeps the reason through other error types.
 pub struct HealthError {
     reason: Option<Cow<'static, str>>,
     source: Option<Box<dyn Error + Send + Sync + 'static>>,
+    warn_only: bool,
 }
 
 impl HealthError {
@@ -50,6 +55,7 @@ impl HealthError {
         Self {
             reason: Some(reason.into()),
             source: None,
+            warn_only: false,
         }
     }
 
@@ -69,7 +75,70 @@ impl HealthError {
         Self {
             reason: Some(reason.into()),
             source: Some(source.into()),
+            warn_only: false,
         }
+    }
+
+    /// Makes this failure a warning: reported as `warn` (`[!]` in
+    /// `?verbose`) and logged, but it does not fail the probe, for a
+    /// dependency that is degraded rather than down.
+    ///
+    /// Inside [`Checks`](crate::Checks) the check is reported as `warn`,
+    /// as with [`Checks::warn_only`](crate::Checks::warn_only); a probe
+    /// without checks answers `200`.
+    ///
+    /// ```
+    /// use healthz::HealthError;
+    ///
+    /// async fn queue(depth: usize) -> Result<(), HealthError> {
+    ///     if depth > 10_000 {
+    ///         return Err(HealthError::new("The queue is backing up").warn_only());
+    ///     }
+    ///     Ok(())
+    /// }
+    /// # #[healthz::live] fn liveness() {}
+    /// #[healthz::ready]
+    /// fn readiness() -> healthz::Checks {
+    ///     healthz::Checks::new().check("queue", queue(20_000))
+    /// }
+    /// assert!(HealthError::new("Slow").warn_only().is_warn_only());
+    /// ```
+    pub fn warn_only(mut self) -> Self {
+        self.warn_only = true;
+        self
+    }
+
+    /// Whether this failure is a [warning](HealthError::warn_only) only.
+    ///
+    /// ```
+    /// assert!(!healthz::HealthError::new("Disk full").is_warn_only());
+    /// ```
+    pub fn is_warn_only(&self) -> bool {
+        self.warn_only
+    }
+
+    /// This failure as a `std::error::Error`, for code whose error type is
+    /// `anyhow::Error`, `eyre::Report` or `Box<dyn Error + Send + Sync>`.
+    ///
+    /// A probe returning one of those answers with this failure's reason,
+    /// and logs its source, as if it had returned the `HealthError`
+    /// itself, however many contexts were added on the way.
+    ///
+    /// ```
+    /// use healthz::{HealthError, ProbeResult};
+    ///
+    /// fn replication(lag_seconds: u64) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    ///     if lag_seconds > 30 {
+    ///         Err(HealthError::new("The replica is behind").into_error())?;
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// let error = replication(60).into_probe_result().unwrap_err();
+    /// assert_eq!(error.reason(), Some("The replica is behind"));
+    /// ```
+    pub fn into_error(self) -> impl Error + Send + Sync + 'static {
+        Carrier(Carried(Mutex::new(Some(self))))
     }
 
     /// A failure with nothing to say, answered with the probe's fixed title.
@@ -77,6 +146,7 @@ impl HealthError {
         Self {
             reason: None,
             source: None,
+            warn_only: false,
         }
     }
 
@@ -106,18 +176,104 @@ impl HealthError {
     }
 }
 
-/// Lets `?` turn any error into a failure whose text stays out of the body.
+/// Lets `?` turn any error into a failure whose text stays out of the body,
+/// unless it carries a `HealthError` made with
+/// [`into_error`](HealthError::into_error), which is given back whole.
 impl<E> From<E> for HealthError
 where
-    E: Error + Send + Sync + 'static,
+    E: Into<Box<dyn Error + Send + Sync + 'static>>,
 {
     fn from(source: E) -> Self {
+        let source = source.into();
+        // anyhow and eyre box an error inside a wrapper of their own, which
+        // a downcast does not see through, but they keep its source chain.
+        // So the carried error sits one step down that chain.
+        let mut next: Option<&(dyn Error + 'static)> = Some(&*source);
+        while let Some(error) = next {
+            if let Some(carried) = error.downcast_ref::<Carried>() {
+                if let Some(error) = carried.take() {
+                    return error;
+                }
+            }
+            next = error.source();
+        }
         Self {
             reason: None,
-            source: Some(Box::new(source)),
+            source: Some(source),
+            warn_only: false,
         }
     }
 }
+
+/// What [`HealthError::into_error`] returns: it shows the reason, and its
+/// source is the `Carried` error.
+#[derive(Debug)]
+struct Carrier(Carried);
+
+/// A `HealthError` in the source chain of another error, where a
+/// conversion back finds it by reference, and so takes it out of a lock.
+struct Carried(Mutex<Option<HealthError>>);
+
+impl Carried {
+    fn take(&self) -> Option<HealthError> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn with<T>(&self, read: impl FnOnce(Option<&HealthError>) -> T) -> T {
+        read(
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref(),
+        )
+    }
+}
+
+impl fmt::Display for Carrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0
+            .with(|error| match error.and_then(HealthError::reason) {
+                Some(reason) => f.write_str(reason),
+                None => f.write_str("check failed"),
+            })
+    }
+}
+
+impl Error for Carrier {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// The carried error's source, as text: the chain cannot be lent out of
+/// the lock.
+impl fmt::Display for Carried {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with(|error| match error {
+            Some(HealthError {
+                source: Some(source),
+                ..
+            }) => {
+                write!(f, "{source}")?;
+                let mut next = source.source();
+                while let Some(error) = next {
+                    write!(f, ": {error}")?;
+                    next = error.source();
+                }
+                Ok(())
+            }
+            _ => f.write_str("no further cause"),
+        })
+    }
+}
+
+impl fmt::Debug for Carried {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with(|error| fmt::Debug::fmt(&error, f))
+    }
+}
+
+impl Error for Carried {}
 
 /// Writes the reason, then each error of the source chain, separated by `: `.
 impl fmt::Display for HealthError {
@@ -148,6 +304,7 @@ impl fmt::Debug for HealthError {
         f.debug_struct("HealthError")
             .field("reason", &self.reason)
             .field("source", &self.source)
+            .field("warn_only", &self.warn_only)
             .finish()
     }
 }
@@ -190,6 +347,56 @@ mod tests {
         let error = probe().unwrap_err();
         assert_eq!(error.reason(), None);
         assert_eq!(error.to_string(), "secret host");
+    }
+
+    #[test]
+    fn strings_and_boxed_errors_are_withheld() {
+        let error = HealthError::from("db.internal refused");
+        assert_eq!(
+            (error.reason(), error.to_string().as_str()),
+            (None, "db.internal refused")
+        );
+        let error = HealthError::from(String::from("secret"));
+        assert_eq!(error.reason(), None);
+        let boxed: Box<dyn Error + Send + Sync> = Box::new(io::Error::other("secret host"));
+        let error = HealthError::from(boxed);
+        assert_eq!(
+            (error.reason(), error.to_string().as_str()),
+            (None, "secret host")
+        );
+    }
+
+    /// An error type that wraps another without being downcastable to it,
+    /// the way anyhow's and eyre's boxes do.
+    #[derive(Debug)]
+    struct Opaque(Box<dyn Error + Send + Sync>);
+
+    impl fmt::Display for Opaque {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}", self.0)
+        }
+    }
+
+    impl Error for Opaque {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            self.0.source()
+        }
+    }
+
+    #[test]
+    fn a_carried_health_error_comes_back_whole() {
+        let cause = io::Error::other("10.0.0.7 refused");
+        let carried = HealthError::with_source("Database down", cause)
+            .warn_only()
+            .into_error();
+        assert_eq!(carried.to_string(), "Database down");
+        assert_eq!(carried.source().unwrap().to_string(), "10.0.0.7 refused");
+
+        let boxed: Box<dyn Error + Send + Sync> = Box::new(Opaque(Box::new(carried)));
+        let error = HealthError::from(boxed);
+        assert_eq!(error.reason(), Some("Database down"));
+        assert!(error.is_warn_only());
+        assert_eq!(error.to_string(), "Database down: 10.0.0.7 refused");
     }
 
     #[test]

@@ -69,10 +69,10 @@
 //! [`Extension`](axum::Extension), [`HeaderMap`](axum::http::HeaderMap), and
 //! any other [`FromRequestParts`](axum::extract::FromRequestParts) type. It
 //! returns a [`ProbeResult`]: `()`, `bool`, or `Result<(), E>` where `E` is
-//! [`HealthError`] or any `std::error::Error + Send + Sync + 'static`, so
-//! `?` works; or [`Checks`], for a probe made of
-//! [named checks](#named-checks). A `Box<dyn Error>` or an `anyhow::Error`
-//! is not an `Error` itself: pass it to [`HealthError::with_source`].
+//! [`HealthError`] or converts into `Box<dyn Error + Send + Sync>` (any
+//! error type, `anyhow::Error`, `eyre::Report`, a boxed error, `String`),
+//! so `?` works; or [`Checks`], for a probe made of
+//! [named checks](#named-checks).
 //!
 //! A sync probe runs inline on the async worker that serves the request:
 //! keep it to cheap, in-memory checks, and make anything that does I/O
@@ -297,9 +297,17 @@
 //!
 //! [Flask-Healthz]: https://github.com/fedora-infra/flask-healthz
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod argument;
 pub mod builder;
 mod checks;
+#[cfg(any(feature = "sqlx", feature = "redis", feature = "tcp", feature = "http"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sqlx", feature = "redis", feature = "tcp", feature = "http")))
+)]
+pub mod deps;
 mod error;
 mod heartbeat;
 mod hold;

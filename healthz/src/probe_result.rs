@@ -6,7 +6,13 @@ use crate::HealthError;
 /// | --- | --- |
 /// | `()` | passes |
 /// | `bool` | `true` passes, `false` fails with the fixed title |
-/// | `Result<(), E>` | `Ok` passes, `Err` fails; `E` is [`HealthError`] or any `std::error::Error + Send + Sync + 'static` |
+/// | `Result<(), E>` | `Ok` passes, `Err` fails; `E` is [`HealthError`] or converts into `Box<dyn Error + Send + Sync>` |
+///
+/// So `E` may be any `std::error::Error + Send + Sync + 'static` type,
+/// `anyhow::Error`, `eyre::Report`, `Box<dyn Error + Send + Sync>`, `String`
+/// or `&'static str`. Only a [`HealthError`]'s reason is ever answered; the
+/// text of every other error, a `String` included, is logged and withheld
+/// (see [`HealthError::into_error`] to give a reason through those types).
 ///
 /// Implement it for your own status types to return them from probes:
 ///
@@ -32,7 +38,7 @@ use crate::HealthError;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a probe result",
     label = "a probe returns `()`, `bool` or `Result<(), E>`",
-    note = "in `Result<(), E>`, `E` is `healthz::HealthError` or implements `std::error::Error + Send + Sync + 'static`"
+    note = "in `Result<(), E>`, `E` is `healthz::HealthError` or converts into `Box<dyn std::error::Error + Send + Sync>`: any error type, `anyhow::Error`, `eyre::Report`, `String`"
 )]
 pub trait ProbeResult {
     /// `Ok(())` when the probe passes.

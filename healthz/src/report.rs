@@ -107,9 +107,18 @@ fn verdict(checks: &[CheckReport]) -> Option<String> {
 
 impl Report {
     /// The report of a probe that answered without checks.
+    /// A warning passes it, and is only logged.
     pub(crate) fn single(kind: Kind, result: Result<(), HealthError>) -> (Report, Vec<Finding>) {
         match result {
             Ok(()) => (Report::default(), Vec::new()),
+            Err(error) if error.is_warn_only() => (
+                Report::default(),
+                vec![Finding {
+                    check: None,
+                    error,
+                    warn_only: true,
+                }],
+            ),
             Err(error) => {
                 let report = Report {
                     title: Some(title(&error, kind.name())),
@@ -191,7 +200,7 @@ impl Report {
                 Ok(()) => (Status::Pass, None),
                 Err(error) => {
                     let title = title(&error, &run.name);
-                    let warn_only = run.warn_only;
+                    let warn_only = run.warn_only || error.is_warn_only();
                     findings.push(Finding {
                         check: Some(run.name.clone()),
                         error,
@@ -375,6 +384,16 @@ mod tests {
             HealthError::new("The ready check timed out after 900ms"),
         );
         assert_eq!(stopped.select(&only).unwrap().title, stopped.title);
+    }
+
+    #[test]
+    fn a_warning_does_not_fail_the_probe() {
+        let (report, findings) = Report::single(
+            Kind::Ready,
+            Err(HealthError::new("Pool saturated").warn_only()),
+        );
+        assert_eq!(report.title, None);
+        assert!(findings[0].warn_only, "it is still logged, as a warning");
     }
 
     #[test]

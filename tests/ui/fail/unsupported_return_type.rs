@@ -4,7 +4,7 @@ fn liveness() -> String {
 }
 
 #[healthz::ready]
-async fn readiness() -> Result<(), String> {
+async fn readiness() -> Result<(), i32> {
     Ok(())
 }
 

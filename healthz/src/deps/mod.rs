@@ -1,0 +1,96 @@
+//! Ready-made checks for the dependencies most services have, each behind
+//! the cargo feature of its name.
+//!
+//! | check | feature | what it does | fails with |
+//! | --- | --- | --- | --- |
+//! | [`Sql`] | `sqlx` | `SELECT 1` on the app's own sqlx pool (Postgres, MySQL, SQLite) | `Can't reach PostgreSQL`; `The PostgreSQL pool is saturated` is a warning |
+//! | [`Redis`] | `redis` | `PING` on the app's connection manager or multiplexed connection | `Can't reach Redis` |
+//! | [`Tcp`] | `tcp` | a TCP connection to `host:port` | `Can't reach <name>` |
+//! | [`Http`] | `http` | a `GET` of another service's health URL; 2xx and 3xx pass | `Can't reach <name>`, `<name> is unhealthy` |
+//!
+//! Each one is a value that turns into a future (`IntoFuture`): give it to
+//! [`Checks::check`](crate::Checks::check), or `.await` it in a probe.
+//! Titles name the dependency, never a host, user or password; the full
+//! error goes to the log. Each takes a display name, so that two databases
+//! can be told apart. None has a timeout of its own: the probe's, or the
+//! check's [`Checks::timeout`](crate::Checks::timeout), bounds it, as for
+//! any check.
+//!
+//! ```no_run
+//! # #[cfg(all(feature = "sqlx", feature = "tcp"))] {
+//! use axum::extract::State;
+//! use healthz::{Checks, deps};
+//!
+//! #[derive(Clone)]
+//! struct App {
+//!     orders: sqlx::PgPool,
+//! }
+//!
+//! # #[healthz::live] fn liveness() {}
+//! #[healthz::ready]
+//! fn readiness(State(app): State<App>) -> Checks {
+//!     Checks::new()
+//!         .check("orders", deps::Sql::new(&app.orders).name("Orders database"))
+//!         .check("smtp", deps::Tcp::new("Mail server", "smtp.internal:25"))
+//!         .warn_only()
+//! }
+//! # }
+//! ```
+
+use std::borrow::Cow;
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::HealthError;
+
+#[cfg(feature = "http")]
+mod http;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "sqlx")]
+mod sql;
+#[cfg(feature = "tcp")]
+mod tcp;
+
+#[cfg(feature = "http")]
+pub use http::Http;
+#[cfg(feature = "redis")]
+pub use redis::Redis;
+#[cfg(feature = "sqlx")]
+pub use sql::Sql;
+#[cfg(feature = "tcp")]
+pub use tcp::Tcp;
+
+/// What every check here turns into.
+pub type CheckFuture = Pin<Box<dyn Future<Output = Result<(), HealthError>> + Send>>;
+
+/// A display name, as the checks take it.
+type Name = Cow<'static, str>;
+
+/// A failure to reach `name`, with what was tried, for the log only.
+fn unreachable(
+    name: &str,
+    doing: String,
+    error: impl Into<Box<dyn Error + Send + Sync>>,
+) -> HealthError {
+    HealthError::with_source(format!("Can't reach {name}"), Doing(doing, error.into()))
+}
+
+/// An error with what the check was doing when it happened: the log says
+/// which host, the body never does.
+#[derive(Debug)]
+struct Doing(String, Box<dyn Error + Send + Sync>);
+
+impl fmt::Display for Doing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Error for Doing {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&*self.1)
+    }
+}

@@ -1,0 +1,118 @@
+//! `healthz::deps::Tcp` and `healthz::deps::Http` against real listeners
+//! and an axum server on 127.0.0.1.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Redirect;
+use axum::routing::get;
+use healthz::deps::{Http, Tcp};
+use healthz::{Checks, Healthz, Lifecycle, Options};
+
+/// A listener on 127.0.0.1 that accepts connections and never answers.
+async fn silent() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    addr
+}
+
+/// A port of 127.0.0.1 where nothing listens.
+fn closed() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+#[tokio::test]
+async fn tcp_passes_on_a_listener_and_fails_on_a_closed_port() {
+    let open = silent().await;
+    Tcp::new("Mail server", open.to_string()).await.unwrap();
+
+    let error = Tcp::new("Mail server", closed().to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason(), Some("Can't reach Mail server"));
+    let logged = error.to_string();
+    assert!(logged.contains("connecting to 127.0.0.1:"), "{logged}");
+}
+
+/// A service answering each way the check must tell apart.
+async fn downstream() -> SocketAddr {
+    let app = Router::new()
+        .route("/ok", get(|| async { "fine" }))
+        .route("/moved", get(|| async { Redirect::to("/ok") }))
+        .route(
+            "/broken",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "db at 10.1.2.3 down") }),
+        )
+        .route("/hung", get(std::future::pending::<()>))
+        // 64 MiB, far past what the check reads.
+        .route("/huge", get(|| async { vec![b'x'; 64 << 20] }));
+    healthz_suite::serve(app).await
+}
+
+fn url(addr: SocketAddr, path: &str) -> axum::http::Uri {
+    format!("http://{addr}{path}").parse().unwrap()
+}
+
+#[tokio::test]
+async fn http_passes_on_2xx_and_3xx_and_fails_on_5xx() {
+    let addr = downstream().await;
+    Http::new("Payments", url(addr, "/ok")).await.unwrap();
+    Http::new("Payments", url(addr, "/moved")).await.unwrap();
+    Http::new("Payments", url(addr, "/huge")).await.unwrap();
+
+    let error = Http::new("Payments", url(addr, "/broken"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.reason(), Some("Payments is unhealthy"));
+    assert!(error.to_string().contains("500 Internal Server Error"));
+    assert!(
+        !error.to_string().contains("10.1.2.3"),
+        "the body is never read out"
+    );
+
+    let error = Http::new("Payments", url(closed(), "/")).await.unwrap_err();
+    assert_eq!(error.reason(), Some("Can't reach Payments"));
+    let https = "https://example.invalid/".parse().unwrap();
+    let error = Http::new("Payments", https).await.unwrap_err();
+    assert!(error.to_string().contains("only http://"));
+}
+
+#[tokio::test]
+async fn hung_services_are_stopped_by_the_timeout_over_http() {
+    let addr = downstream().await;
+    let hung_listener = silent().await;
+    let app = Healthz::new()
+        .live(|| ())
+        .ready_with(
+            Options::DEFAULT.with_timeout(Duration::from_millis(300)),
+            move || {
+                Checks::new()
+                    .check("hung", Http::new("Hung", url(addr, "/hung")))
+                    .check("silent", Http::new("Silent", url(hung_listener, "/")))
+                    .check("tcp", Tcp::new("Silent", hung_listener.to_string()))
+            },
+        )
+        .lifecycle(Lifecycle::new())
+        .router();
+    let server = healthz_suite::serve(app).await;
+
+    let started = std::time::Instant::now();
+    let reply = healthz_suite::get(server, "/healthz/ready?verbose").await;
+    assert_eq!(
+        reply.text(),
+        "[-]hung failed: The hung check timed out after 300ms\n\
+         [-]silent failed: The silent check timed out after 300ms\n\
+         [+]tcp ok\n\
+         ready check failed\n"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
