@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use crate::health::Registry;
 use crate::runner::lock;
 
 /// The readiness title while the server drains before shutting down.
@@ -52,6 +53,9 @@ struct State {
     started: AtomicBool,
     shutting_down: AtomicBool,
     not_ready: Mutex<Option<Cow<'static, str>>>,
+    /// The probes of the routers built with this lifecycle, for
+    /// [`Lifecycle::health`].
+    probes: Registry,
 }
 
 /// An endpoint the lifecycle can hold closed.
@@ -130,6 +134,7 @@ impl Lifecycle {
                 started: AtomicBool::new(false),
                 shutting_down: AtomicBool::new(false),
                 not_ready: Mutex::new(None),
+                probes: Registry::new(),
             }),
         }
     }
@@ -325,6 +330,10 @@ impl Lifecycle {
             Gate::Startup if !self.is_started() => Some(Cow::Borrowed(NOT_STARTED)),
             Gate::Startup => None,
         }
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.state.probes
     }
 
     fn lock_not_ready(&self) -> std::sync::MutexGuard<'_, Option<Cow<'static, str>>> {

@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
 use crate::Options;
+use crate::health::Probe;
 use crate::lifecycle::{Gate, Lifecycle, lifecycle};
 use crate::probe::{Kind, Live, Probes, Ready};
 use crate::report::Report;
@@ -112,6 +113,7 @@ where
         prefix.is_empty() || prefix.starts_with('/'),
         "a healthz prefix starts with `/`, got {prefix:?}"
     );
+    crate::health::register(lifecycle, prefix, &live.runner, &ready.runner);
     let router = Router::new()
         .route(&format!("{prefix}/live"), live.whole())
         .route(&format!("{prefix}/live/{{check}}"), live.one())
@@ -162,12 +164,13 @@ where
     L: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    Endpoint::new(
+    let live = Endpoint::new(
         Kind::Live,
         <Probes as Live<L, S>>::OPTIONS,
         <Probes as Live<L, S>>::check,
-    )
-    .whole()
+    );
+    crate::health::register_route(lifecycle(), Probe::Live, &live.runner);
+    live.whole()
 }
 
 /// The readiness endpoint alone, to mount at a path of your choosing.
@@ -195,6 +198,7 @@ where
         <Probes as Ready<R, S>>::OPTIONS,
         <Probes as Ready<R, S>>::check,
     );
+    crate::health::register_route(lifecycle(), Probe::Ready, &ready.runner);
     ready.gated(Gate::Ready, lifecycle()).whole()
 }
 
@@ -282,6 +286,7 @@ impl<F> Endpoint<F> {
                 title: Some(title.into_owned()),
                 ..Report::default()
             };
+            self.runner.observer().answered(self.kind, false);
             return response::probe(self.kind, &report, format, None);
         }
         selection.only = only;
@@ -289,6 +294,9 @@ impl<F> Endpoint<F> {
             .runner
             .answer(|| (self.check.clone())(parts, state))
             .await;
+        self.runner
+            .observer()
+            .answered(self.kind, served.answer.passed());
         if selection.is_all() {
             if format == Format::Plain {
                 // What the kubelet asks for: bytes rendered once per run.
