@@ -131,7 +131,7 @@ impl Observer {
             router: OnceLock::new(),
             failing: Mutex::new(Vec::new()),
             any_failing: AtomicBool::new(false),
-            answers: metrics::Answers::default(),
+            answers: Default::default(),
         }
     }
 
