@@ -134,6 +134,27 @@
 //! `TraceLayer`, merge [`router()`] after the `.layer(...)` call: axum layers
 //! wrap only the routes added before them.
 //!
+//! # Metrics, spans, and the app's own view
+//!
+//! Logs, spans and metrics are recorded per run of a probe, never per
+//! request: requests that share a run, or are served a cached answer,
+//! record nothing more.
+//!
+//! - Each run has a `tracing` span at `DEBUG`, `healthz.probe` (fields
+//!   `probe`, `router`, `result`, `duration_ms`), with a `healthz.check`
+//!   span per named check (`check`, `result`, `duration_ms`). A run is
+//!   shared by the requests that arrive while it runs, so its span has no
+//!   parent and *follows from* the span of the request that started it.
+//! - With the `metrics` cargo feature, runs are recorded through the
+//!   [`metrics`](https://docs.rs/metrics) facade for the exporter the app
+//!   installs: `healthz_probe_healthy`, `healthz_probe_runs_total` and
+//!   `healthz_probe_duration_seconds`, and the same per named check
+//!   (`healthz_check_*`). Each has a `router` label, the prefix the probes
+//!   are served under, so that several routers in one binary stay apart.
+//!   The repository's README and `examples/metrics.rs` list them all.
+//! - [`Lifecycle::health`] gives the app the last answer of each probe and
+//!   check without a request, and waits for changes: see [`health`].
+//!
 //! # Startup, readiness held down, and shutdown
 //!
 //! The [`Lifecycle`] behind [`lifecycle()`] carries what the app says about
@@ -309,10 +330,12 @@ mod checks;
 )]
 pub mod deps;
 mod error;
+pub mod health;
 mod heartbeat;
 mod hold;
 mod json;
 mod lifecycle;
+mod observe;
 mod options;
 pub mod probe;
 mod probe_result;
@@ -330,6 +353,7 @@ pub mod __private;
 pub use builder::Healthz;
 pub use checks::Checks;
 pub use error::HealthError;
+pub use health::Health;
 pub use heartbeat::Heartbeat;
 pub use hold::ReadinessHold;
 pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal};

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use crate::health::Registry;
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::hold::ReadinessHold;
 use crate::report::{CheckReport, Report, Status};
@@ -65,6 +66,9 @@ struct State {
     held: AtomicBool,
     watching: AtomicBool,
     signals: Mutex<Said>,
+    /// The probes of the routers built with this lifecycle, for
+    /// [`Lifecycle::health`].
+    probes: Registry,
 }
 
 /// What the app said of its readiness and loops, behind one lock.
@@ -164,6 +168,7 @@ impl Lifecycle {
                 held: AtomicBool::new(false),
                 watching: AtomicBool::new(false),
                 signals: Mutex::new(Said::default()),
+                probes: Registry::new(),
             }),
         }
     }
@@ -584,6 +589,10 @@ impl Lifecycle {
 
     fn signals(&self) -> MutexGuard<'_, Said> {
         lock(&self.state.signals)
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.state.probes
     }
 }
 

@@ -8,9 +8,11 @@ use std::task::Poll;
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tracing::{Instrument, Span};
 
 use crate::HealthError;
 use crate::checks::Checks;
+use crate::observe;
 use crate::probe::Kind;
 use crate::runner::{Stopped, bounded, stopped_error};
 
@@ -65,6 +67,17 @@ pub(crate) struct Finding {
     pub(crate) check: Option<Cow<'static, str>>,
     pub(crate) error: HealthError,
     pub(crate) warn_only: bool,
+    pub(crate) cause: Cause,
+}
+
+/// Why a check failed, which the title alone does not tell metrics and
+/// spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cause {
+    /// It returned a failure.
+    Failed,
+    TimedOut,
+    Panicked,
 }
 
 /// Which checks a request asks for.
@@ -117,6 +130,7 @@ impl Report {
                     check: None,
                     error,
                     warn_only: true,
+                    cause: Cause::Failed,
                 }],
             ),
             Err(error) => {
@@ -130,6 +144,7 @@ impl Report {
                         check: None,
                         error,
                         warn_only: false,
+                        cause: Cause::Failed,
                     }],
                 )
             }
@@ -137,9 +152,16 @@ impl Report {
     }
 
     /// The report of a probe that failed before it could name its checks.
-    pub(crate) fn stopped_early(kind: Kind, error: HealthError) -> (Report, Vec<Finding>) {
-        let (mut report, findings) = Report::single(kind, Err(error));
+    pub(crate) fn stopped_early(
+        kind: Kind,
+        error: HealthError,
+        cause: Cause,
+    ) -> (Report, Vec<Finding>) {
+        let (mut report, mut findings) = Report::single(kind, Err(error));
         report.stopped_early = true;
+        for finding in &mut findings {
+            finding.cause = cause;
+        }
         (report, findings)
     }
 
@@ -162,11 +184,13 @@ impl Report {
                     Some(own) if started + own < deadline => (started + own, own),
                     _ => (deadline, timeout),
                 };
+                let span = observe::check_span(&check.name);
                 Run {
+                    future: Box::pin(bounded(check.future, until).instrument(span.clone())),
                     name: check.name,
                     warn_only: check.warn_only,
                     bound,
-                    future: Box::pin(bounded(check.future, until)),
+                    span,
                     done: None,
                 }
             })
@@ -178,7 +202,12 @@ impl Report {
             let mut pending = false;
             for run in runs.iter_mut().filter(|run| run.done.is_none()) {
                 match run.future.as_mut().poll(cx) {
-                    Poll::Ready(result) => run.done = Some((result, started.elapsed())),
+                    Poll::Ready(result) => {
+                        let duration = started.elapsed();
+                        let cause = cause(&result);
+                        observe::check_ended(&run.span, run.warn_only, cause, duration);
+                        run.done = Some((result, duration));
+                    }
                     Poll::Pending => pending = true,
                 }
             }
@@ -194,6 +223,7 @@ impl Report {
         let mut findings = Vec::new();
         for run in runs {
             let (result, duration) = run.done.expect("every check finished");
+            let cause = cause(&result).unwrap_or(Cause::Failed);
             let result =
                 result.unwrap_or_else(|stopped| Err(stopped_error(stopped, &run.name, run.bound)));
             let (status, title) = match result {
@@ -205,6 +235,7 @@ impl Report {
                         check: Some(run.name.clone()),
                         error,
                         warn_only,
+                        cause,
                     });
                     (
                         if warn_only {
@@ -291,12 +322,22 @@ impl Report {
 /// A check's result, or why it was stopped.
 type Ended = Result<Result<(), HealthError>, Stopped>;
 
+/// Why a check failed; `None` when it passed.
+fn cause(ended: &Ended) -> Option<Cause> {
+    match ended {
+        Ok(Ok(())) => None,
+        Ok(Err(_)) => Some(Cause::Failed),
+        Err(stopped) => Some(stopped.cause()),
+    }
+}
+
 struct Run {
     name: Cow<'static, str>,
     warn_only: bool,
     /// How long it was allowed, for the title if it runs out.
     bound: Duration,
     future: Pin<Box<dyn Future<Output = Ended> + Send>>,
+    span: Span,
     done: Option<(Ended, Duration)>,
 }
 
@@ -382,6 +423,7 @@ mod tests {
         let (stopped, _) = Report::stopped_early(
             Kind::Ready,
             HealthError::new("The ready check timed out after 900ms"),
+            Cause::TimedOut,
         );
         assert_eq!(stopped.select(&only).unwrap().title, stopped.title);
     }

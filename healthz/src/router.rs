@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
 use crate::Options;
+use crate::health::Probe;
 use crate::lifecycle::{Gate, Lifecycle, lifecycle};
 use crate::probe::{Kind, Live, Probes, Ready};
 use crate::request::{self, Format};
@@ -111,6 +112,7 @@ where
         prefix.is_empty() || prefix.starts_with('/'),
         "a healthz prefix starts with `/`, got {prefix:?}"
     );
+    crate::health::register(lifecycle, prefix, &live.runner, &ready.runner);
     let router = Router::new()
         .route(
             &format!("{prefix}/live"),
@@ -172,6 +174,7 @@ where
         <Probes as Live<L, S>>::OPTIONS,
         <Probes as Live<L, S>>::check,
     );
+    crate::health::register_route(lifecycle(), Probe::Live, &live.runner);
     live.gated(Gate::Live, lifecycle()).whole()
 }
 
@@ -200,6 +203,7 @@ where
         <Probes as Ready<R, S>>::OPTIONS,
         <Probes as Ready<R, S>>::check,
     );
+    crate::health::register_route(lifecycle(), Probe::Ready, &ready.runner);
     ready.gated(Gate::Ready, lifecycle()).whole()
 }
 
@@ -283,6 +287,7 @@ impl<F> Endpoint<F> {
         {
             // The change of state that closed the gate was logged; each
             // answer it gives is not.
+            self.runner.observer().answered(self.kind, false);
             return response::probe(self.kind, &report, format, None);
         }
         selection.only = only;
@@ -290,6 +295,9 @@ impl<F> Endpoint<F> {
             .runner
             .answer(|| (self.check.clone())(parts, state))
             .await;
+        self.runner
+            .observer()
+            .answered(self.kind, served.answer.passed());
         if format == Format::Plain && selection.is_all() {
             // What the kubelet asks for: bytes rendered once per run.
             return response::rendered(&served.answer);

@@ -10,7 +10,6 @@
 //! its answer is still shared and cached.
 
 use std::any::Any;
-use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -23,13 +22,15 @@ use std::time::Duration;
 use axum::body::Bytes;
 use tokio::sync::{Notify, watch};
 use tokio::time::{Instant, Sleep};
+use tracing::Instrument;
 
 use crate::HealthError;
 use crate::checks::Outcome;
+use crate::observe::{Observer, RunRecord};
 use crate::options::{Options, Spelled};
 use crate::probe::Kind;
 use crate::render;
-use crate::report::{Finding, Report, Selection};
+use crate::report::{Cause, Finding, Report, Selection};
 
 /// One run's answer, with its Flask-Healthz body rendered once, so that
 /// every request it serves writes bytes already there.
@@ -97,12 +98,8 @@ pub(crate) struct Runner {
     /// next run does not start another meanwhile. Shared with that thread,
     /// which may outlive the run.
     blocking: Arc<AtomicBool>,
-    /// What is failing now, by check, with the full error text: a failure
-    /// is logged when it starts or changes, not at each run.
-    failing: Mutex<Vec<(Option<Cow<'static, str>>, String)>>,
-    /// Whether `failing` has anything, so that a passing run after a
-    /// passing run takes no lock.
-    any_failing: AtomicBool,
+    /// Reports each run: logs, spans, metrics.
+    observer: Observer,
     /// The answer of every passing run without checks, made once.
     pass: Arc<Answer>,
 }
@@ -169,17 +166,19 @@ impl Runner {
             }),
             flight: Mutex::new(Flight::Idle),
             blocking: Arc::new(AtomicBool::new(false)),
-            failing: Mutex::new(Vec::new()),
-            any_failing: AtomicBool::new(false),
+            observer: Observer::new(kind),
             pass: Arc::new(Answer::new(Report::default())),
         }
     }
 
     /// The probe's health state, to read or to watch for changes: a
     /// receiver is notified when a run answers differently from the last.
-    #[cfg(test)]
     pub(crate) fn state(&self) -> &watch::Sender<Latest> {
         &self.state
+    }
+
+    pub(crate) fn observer(&self) -> &Observer {
+        &self.observer
     }
 
     /// The answer to a request: a fresh cached answer, a stale one while a
@@ -219,7 +218,9 @@ impl Runner {
                         Ended::Dropped => {
                             let (kind, timeout) = (self.kind, self.options.timeout());
                             let error = stopped_error(Stopped::TimedOut, kind.name(), timeout);
-                            Arc::new(Answer::new(Report::stopped_early(kind, error).0))
+                            Arc::new(Answer::new(
+                                Report::stopped_early(kind, error, Cause::TimedOut).0,
+                            ))
                         }
                     };
                     return Served {
@@ -302,36 +303,52 @@ impl Runner {
     }
 
     /// One run, from the call of the probe function to its answer stored
-    /// and handed to the requests that wait for it.
-    async fn run<Fut>(self: Arc<Self>, check: Fut) -> Ended
+    /// and handed to the requests that wait for it. Its span is made here,
+    /// in the context of the request that starts it, wherever it runs.
+    fn run<Fut>(self: Arc<Self>, check: Fut) -> impl Future<Output = Ended>
+    where
+        Fut: Future<Output = Evaluation>,
+    {
+        let span = self.observer.run_span();
+        self.run_in(check, span.clone()).instrument(span)
+    }
+
+    async fn run_in<Fut>(self: Arc<Self>, check: Fut, span: tracing::Span) -> Ended
     where
         Fut: Future<Output = Evaluation>,
     {
         let unfinished = Unfinished(Some(&self));
-        let deadline = Instant::now() + self.options.timeout();
+        let started = Instant::now();
+        let deadline = started + self.options.timeout();
         let (report, findings, shareable) = self.evaluate(check, deadline).await;
+        let duration = started.elapsed();
         unfinished.disarm();
-        let answer = if report.title.is_none() && report.checks.is_empty() {
-            self.pass.clone()
-        } else {
-            Arc::new(Answer::new(report))
-        };
         let ended = if shareable {
-            self.log(&findings);
+            self.observer.run_finished(&RunRecord {
+                report: &report,
+                findings: &findings,
+                duration,
+                span: &span,
+            });
+            let answer = self.answer_of(report);
             self.store(&answer);
             Ended::Shared(answer)
         } else {
             // The request's own arguments failed, not the probe, so the
-            // probe's state is left alone. Logged at each request: a missing
-            // layer fails every probe, and must not fail them silently.
-            for finding in &findings {
-                let (probe, error) = (self.kind.name(), &finding.error);
-                tracing::warn!(probe, %error, "health check arguments rejected");
-            }
-            Ended::Own(answer)
+            // probe's state is left alone.
+            self.observer.arguments_rejected(&findings);
+            Ended::Own(self.answer_of(report))
         };
         self.end_flight(ended.clone());
         ended
+    }
+
+    fn answer_of(&self, report: Report) -> Arc<Answer> {
+        if report.title.is_none() && report.checks.is_empty() {
+            self.pass.clone()
+        } else {
+            Arc::new(Answer::new(report))
+        }
     }
 
     /// Makes `answer` the probe's latest, notifying the state's readers
@@ -372,7 +389,7 @@ impl Runner {
         while let Ok(Ok(Outcome::Blocking(call))) = outcome {
             outcome = self.call_blocking(call, deadline).await;
         }
-        let (result, shareable) = match outcome {
+        let (result, shareable, cause) = match outcome {
             Ok(Ok(Outcome::Checks(checks))) => {
                 // Boxed: named checks are the rare path, and inline they would make
                 // every run's future several times larger.
@@ -384,10 +401,13 @@ impl Runner {
                 return (report, findings, true);
             }
             Ok(Ok(Outcome::Blocking(_))) => unreachable!("blocking calls were made above"),
-            Ok(Err(extraction)) => (extraction, false),
-            Err(stopped) => (stopped_error(stopped, kind.name(), timeout), true),
+            Ok(Err(extraction)) => (extraction, false, Cause::Failed),
+            Err(stopped) => {
+                let cause = stopped.cause();
+                (stopped_error(stopped, kind.name(), timeout), true, cause)
+            }
         };
-        let (report, findings) = Report::stopped_early(kind, result);
+        let (report, findings) = Report::stopped_early(kind, result, cause);
         (report, findings, shareable)
     }
 
@@ -415,45 +435,6 @@ impl Runner {
                 Err(_) => Err(Stopped::TimedOut),
             },
             Err(stopped) => Err(stopped),
-        }
-    }
-
-    /// Logs each failure that started or changed since the previous run,
-    /// and each recovery.
-    fn log(&self, findings: &[Finding]) {
-        if findings.is_empty() && !self.any_failing.load(Ordering::Relaxed) {
-            return;
-        }
-        self.any_failing
-            .store(!findings.is_empty(), Ordering::Relaxed);
-        let now: Vec<(Option<Cow<'static, str>>, String)> = findings
-            .iter()
-            .map(|finding| (finding.check.clone(), finding.error.to_string()))
-            .collect();
-        let before = std::mem::replace(&mut *lock(&self.failing), now.clone());
-        let probe = self.kind.name();
-        for (finding, state) in findings.iter().zip(&now) {
-            if before.contains(state) {
-                continue;
-            }
-            let (error, message) = match finding.warn_only {
-                false => (&finding.error, "health check failed"),
-                true => (&finding.error, "health check degraded"),
-            };
-            match &finding.check {
-                Some(check) => tracing::warn!(probe, check = &**check, %error, "{message}"),
-                None => tracing::warn!(probe, %error, "{message}"),
-            }
-        }
-        for (check, _) in &before {
-            if now.iter().all(|(failing, _)| failing != check) {
-                match check {
-                    Some(check) => {
-                        tracing::info!(probe, check = &**check, "health check passes again")
-                    }
-                    None => tracing::info!(probe, "health check passes again"),
-                }
-            }
         }
     }
 }
@@ -501,6 +482,15 @@ pub(crate) fn stopped_error(stopped: Stopped, name: &str, timeout: Duration) -> 
 pub(crate) enum Stopped {
     TimedOut,
     Panicked(Box<dyn Any + Send>),
+}
+
+impl Stopped {
+    pub(crate) fn cause(&self) -> Cause {
+        match self {
+            Stopped::TimedOut => Cause::TimedOut,
+            Stopped::Panicked(_) => Cause::Panicked,
+        }
+    }
 }
 
 /// Runs `check` with panics caught until `deadline`, when it is dropped.
@@ -847,7 +837,7 @@ mod tests {
         release.notify_one();
         assert_eq!(title(&leader.await.unwrap()), Some("bad query string"));
         assert!(
-            lock(&runner.failing).is_empty(),
+            !runner.observer.is_failing(),
             "a request's own arguments are not the probe failing"
         );
         assert!(

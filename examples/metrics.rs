@@ -1,0 +1,142 @@
+//! Probe metrics for Prometheus, served at `/metrics` next to the probes.
+//!
+//! ```text
+//! cargo run --example metrics --features metrics
+//! curl -i localhost:8080/healthz/ready
+//! curl localhost:8080/metrics
+//! curl -X POST localhost:8080/database/down    # the database check fails
+//! curl -X POST localhost:8080/database/slow    # it times out
+//! curl -X POST localhost:8080/database/up      # it passes again
+//! ```
+//!
+//! healthz records through the `metrics` facade; the app picks the
+//! exporter, here `metrics-exporter-prometheus`, rendered by a route of the
+//! app itself rather than a server of its own.
+//!
+//! On SIGTERM or Ctrl-C readiness answers 503 through a drain delay of
+//! `DRAIN_SECONDS` (5), and `healthz_probe_healthy{probe="ready"}` turns 0
+//! without a run. `PORT` sets the port (8080; 0 picks a free one) and
+//! `HOST` the address (127.0.0.1).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use healthz::{Checks, HealthError};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// A stand-in for a database whose state the routes below switch.
+#[derive(Clone, Default)]
+struct Database(Arc<AtomicU8>);
+
+const UP: u8 = 0;
+const DOWN: u8 = 1;
+const SLOW: u8 = 2;
+
+impl Database {
+    /// A query that takes 200 ms when the database is up.
+    async fn ping(self) -> Result<(), HealthError> {
+        match self.0.load(Ordering::SeqCst) {
+            DOWN => Err(HealthError::new("Can't connect to the database")),
+            SLOW => {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Ok(())
+            }
+            _ => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                Ok(())
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    database: Database,
+    metrics: PrometheusHandle,
+}
+
+impl axum::extract::FromRef<App> for Database {
+    fn from_ref(app: &App) -> Database {
+        app.database.clone()
+    }
+}
+
+#[healthz::live]
+fn liveness() {}
+
+#[healthz::ready(timeout = "500ms")]
+fn readiness(State(database): State<Database>) -> Checks {
+    Checks::new()
+        .check("database", database.ping())
+        .check("cache", async { Ok::<(), HealthError>(()) })
+        .warn_only()
+}
+
+async fn switch(State(app): State<App>, Path(state): Path<String>) -> StatusCode {
+    let state = match state.as_str() {
+        "up" => UP,
+        "down" => DOWN,
+        "slow" => SLOW,
+        _ => return StatusCode::NOT_FOUND,
+    };
+    app.database.0.store(state, Ordering::SeqCst);
+    StatusCode::OK
+}
+
+async fn metrics(State(app): State<App>) -> String {
+    app.metrics.render()
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value:?} cannot be parsed")),
+        Err(_) => default,
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt::init();
+    let host: String = env_or("HOST", "127.0.0.1".into());
+    let port: u16 = env_or("PORT", 8080);
+    let drain = Duration::from_secs_f64(env_or("DRAIN_SECONDS", 5.0));
+
+    // Installed before the first probe runs, so that it gets every record
+    // and the metrics' descriptions (`# HELP`).
+    let metrics = PrometheusBuilder::new()
+        .install_recorder()
+        .expect("no other recorder is installed");
+    // The exporter keeps histogram samples until it renders them: drain
+    // them now and then even if nobody scrapes.
+    let upkeep = metrics.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+
+    let app = Router::new()
+        .route("/metrics", get(self::metrics))
+        .route("/database/{state}", post(switch))
+        .merge(healthz::router())
+        .with_state(App {
+            database: Database::default(),
+            metrics,
+        });
+
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+    let shutdown = healthz::shutdown_signal(drain);
+    healthz::lifecycle().mark_started();
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

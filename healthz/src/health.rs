@@ -1,0 +1,668 @@
+//! The app's own view of its probes, without an HTTP request: the last
+//! answer of each probe and named check, and a way to wait for changes.
+//!
+//! [`Lifecycle::health`] hands out a [`Health`]; its
+//! [`snapshot`](Health::snapshot) says how each probe answered last, and
+//! [`wait_for`](Health::wait_for) waits until it answers the way you need.
+//!
+//! ```
+//! use healthz::{Healthz, Lifecycle};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let lifecycle = Lifecycle::new();
+//! let app: axum::Router = Healthz::new()
+//!     .live(|| ())
+//!     .ready(|| true)
+//!     .lifecycle(lifecycle.clone())
+//!     .router();
+//!
+//! let health = lifecycle.health();
+//! let snapshot = health.snapshot();
+//! let ready = snapshot.ready().expect("the router is built");
+//! // Nothing has asked the probe yet, and the view never runs it.
+//! assert_eq!(ready.status(), None);
+//! # }
+//! ```
+
+use std::fmt;
+use std::future::{Future, pending, poll_fn};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::watch;
+
+use crate::Lifecycle;
+use crate::report::{CheckReport, Status as CheckStatus};
+use crate::runner::{Answer, Latest, Runner};
+
+/// The probes registered with one [`Lifecycle`] by the routers built with
+/// it, each as a receiver of its runner's state.
+pub(crate) struct Registry(watch::Sender<Vec<Registered>>);
+
+#[derive(Clone)]
+struct Registered {
+    router: Arc<str>,
+    probe: Probe,
+    state: watch::Receiver<Latest>,
+}
+
+impl Registered {
+    /// Whether the router serving the probe was dropped: its state can
+    /// change no more.
+    fn is_gone(&self) -> bool {
+        self.state.has_changed().is_err()
+    }
+}
+
+impl Registry {
+    pub(crate) fn new() -> Self {
+        Registry(watch::Sender::new(Vec::new()))
+    }
+
+    fn add(&self, router: &str, probe: Probe, runner: &Runner) {
+        runner.observer().serve_under(router);
+        let registered = Registered {
+            router: Arc::from(router),
+            probe,
+            state: runner.state().subscribe(),
+        };
+        self.0.send_modify(|probes| {
+            probes.retain(|probe| !probe.is_gone());
+            probes.push(registered);
+        });
+    }
+}
+
+/// Registers the probes of a router served under `router` (its prefix)
+/// with `lifecycle`, and names that router in their metrics and spans.
+pub(crate) fn register(lifecycle: &Lifecycle, router: &str, live: &Runner, ready: &Runner) {
+    lifecycle.registry().add(router, Probe::Live, live);
+    lifecycle.registry().add(router, Probe::Ready, ready);
+}
+
+/// Registers the probe of a single route, which has no prefix.
+pub(crate) fn register_route(lifecycle: &Lifecycle, probe: Probe, runner: &Runner) {
+    lifecycle.registry().add("", probe, runner);
+}
+
+impl Lifecycle {
+    /// The app's view of the probes of the routers built with this
+    /// lifecycle: how each answered last, and a way to wait for a change.
+    ///
+    /// [`healthz::router()`](crate::router) and the single routes register
+    /// with the process-wide [`lifecycle()`](crate::lifecycle()); a
+    /// [`Healthz`](crate::Healthz) builder with the lifecycle given to
+    /// [`Healthz::lifecycle`](crate::Healthz::lifecycle). The view reflects
+    /// runs that happened: it never runs a probe itself.
+    ///
+    /// ```
+    /// # #[healthz::live] fn liveness() {}
+    /// # #[healthz::ready] fn readiness() {}
+    /// let app: axum::Router = healthz::router();
+    /// let health = healthz::lifecycle().health();
+    /// assert!(health.snapshot().ready().is_some());
+    /// ```
+    pub fn health(&self) -> Health {
+        let mut health = Health {
+            registry: self.registry().0.subscribe(),
+            probes: Vec::new(),
+        };
+        health.adopt();
+        health
+    }
+}
+
+/// A handle on the health state of the probes registered with a
+/// [`Lifecycle`], from [`Lifecycle::health`].
+///
+/// [`snapshot`](Self::snapshot) reads the last answer of each probe;
+/// [`changed`](Self::changed) and [`wait_for`](Self::wait_for) wait for a
+/// run to answer differently. Both reflect the runs the probe endpoints
+/// made for their requests, and never start one: a probe that nothing has
+/// asked yet has no status.
+///
+/// A consumer of a queue can pause while readiness fails and resume when
+/// it passes, so that a pod taken out of its Service also stops taking work
+/// from the queue:
+///
+/// ```no_run
+/// # async fn next_job() -> u32 { 0 }
+/// # async fn process(_: u32) {}
+/// # async fn consume() {
+/// use healthz::health::Snapshot;
+///
+/// let mut health = healthz::lifecycle().health();
+/// loop {
+///     // Returns at once while readiness passes.
+///     health.wait_for(Snapshot::is_ready).await;
+///     tokio::select! {
+///         _ = health.wait_for(|now| !now.is_ready()) => {} // pause
+///         job = next_job() => process(job).await,
+///     }
+/// }
+/// # }
+/// ```
+///
+/// Clones watch the same probes and see changes apart.
+#[derive(Clone)]
+pub struct Health {
+    registry: watch::Receiver<Vec<Registered>>,
+    /// The probes as last seen by this handle, whose receivers mark what it
+    /// has seen.
+    probes: Vec<Registered>,
+}
+
+impl fmt::Debug for Health {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Health")
+            .field("snapshot", &self.snapshot())
+            .finish()
+    }
+}
+
+impl Health {
+    /// The last answer of each probe, as it is now.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| ())
+    ///     .lifecycle(lifecycle.clone())
+    ///     .router();
+    /// let snapshot = lifecycle.health().snapshot();
+    /// assert_eq!(snapshot.probes().len(), 2);
+    /// assert!(!snapshot.is_ready(), "no run yet");
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        let probes = (self.registry.borrow().iter())
+            .filter(|probe| !probe.is_gone())
+            .map(|probe| {
+                let latest = probe.state.borrow().clone();
+                let age = latest.answer.as_ref().map(|_| latest.at.elapsed());
+                ProbeState {
+                    router: probe.router.clone(),
+                    probe: probe.probe,
+                    answer: latest.answer,
+                    age,
+                    produced_at: age.and_then(|age| SystemTime::now().checked_sub(age)),
+                }
+            })
+            .collect();
+        Snapshot { probes }
+    }
+
+    /// Waits until a probe answers differently from before, or a router
+    /// registers more probes, since the handle was made or `changed` last
+    /// returned.
+    ///
+    /// A run that answers as the previous one did (same verdict, titles and
+    /// checks) is no change. While nothing can change any more (every
+    /// router and the lifecycle were dropped), it waits forever.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use axum::{body::Body, http::Request};
+    /// use tower::ServiceExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| false)
+    ///     .lifecycle(lifecycle.clone())
+    ///     .router();
+    /// let mut health = lifecycle.health();
+    ///
+    /// let request = Request::get("/healthz/ready").body(Body::empty()).unwrap();
+    /// app.oneshot(request).await.unwrap();
+    ///
+    /// tokio::time::timeout(Duration::from_secs(1), health.changed()).await.unwrap();
+    /// let snapshot = health.snapshot();
+    /// assert_eq!(snapshot.ready().unwrap().status(), Some(healthz::health::Status::Fail));
+    /// # }
+    /// ```
+    pub async fn changed(&mut self) {
+        if !matches!(self.registry.has_changed(), Ok(true)) {
+            let registry = &mut self.registry;
+            let mut changes: Vec<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = self
+                .probes
+                .iter_mut()
+                .map(|probe| Box::pin(change(&mut probe.state)) as _)
+                .collect();
+            changes.push(Box::pin(change(registry)));
+            poll_fn(|cx| {
+                // Polled in turn: each keeps its place in the queue of
+                // waiters until one is ready.
+                let mut changes = changes.iter_mut();
+                match changes.any(|change| change.as_mut().poll(cx).is_ready()) {
+                    true => Poll::Ready(()),
+                    false => Poll::Pending,
+                }
+            })
+            .await;
+        }
+        self.adopt();
+    }
+
+    /// Waits until `condition` holds for the probes' health, and returns
+    /// the snapshot it held for; at once if it holds already.
+    ///
+    /// ```
+    /// use axum::{body::Body, http::Request};
+    /// use tower::ServiceExt;
+    /// use healthz::health::Snapshot;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| true)
+    ///     .lifecycle(lifecycle.clone())
+    ///     .router();
+    /// let mut health = lifecycle.health();
+    ///
+    /// // The kubelet asks, elsewhere.
+    /// tokio::spawn(async move {
+    ///     let request = Request::get("/healthz/ready").body(Body::empty()).unwrap();
+    ///     app.oneshot(request).await.unwrap();
+    /// });
+    ///
+    /// let ready = health.wait_for(Snapshot::is_ready).await;
+    /// assert!(ready.ready().unwrap().passed());
+    /// # }
+    /// ```
+    pub async fn wait_for(&mut self, mut condition: impl FnMut(&Snapshot) -> bool) -> Snapshot {
+        loop {
+            let snapshot = self.snapshot();
+            if condition(&snapshot) {
+                return snapshot;
+            }
+            self.changed().await;
+        }
+    }
+
+    /// Takes the registered probes as they are now, each as seen.
+    fn adopt(&mut self) {
+        let registry = self.registry.borrow_and_update();
+        self.probes = (registry.iter())
+            .filter(|probe| !probe.is_gone())
+            .cloned()
+            .collect();
+        for probe in &mut self.probes {
+            probe.state.mark_unchanged();
+        }
+    }
+}
+
+/// The next change of `receiver`; never, once its sender is gone.
+async fn change<T>(receiver: &mut watch::Receiver<T>) {
+    if receiver.changed().await.is_err() {
+        pending::<()>().await;
+    }
+}
+
+/// Which probe a [`ProbeState`] is of.
+///
+/// The startup endpoint runs the liveness probe: its runs are the liveness
+/// probe's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Probe {
+    /// `#[healthz::live]`, or [`Healthz::live`](crate::Healthz::live).
+    Live,
+    /// `#[healthz::ready]`, or [`Healthz::ready`](crate::Healthz::ready).
+    Ready,
+}
+
+impl Probe {
+    /// `"live"` or `"ready"`, as in the endpoints' paths and the metrics'
+    /// `probe` label.
+    ///
+    /// ```
+    /// assert_eq!(healthz::health::Probe::Ready.as_str(), "ready");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Probe::Live => "live",
+            Probe::Ready => "ready",
+        }
+    }
+}
+
+impl fmt::Display for Probe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a probe or a named check answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Passed.
+    Pass,
+    /// Passed, with a warning-only check failing: the probe answers 200.
+    Warn,
+    /// Failed: the probe answers 503.
+    Fail,
+}
+
+impl Status {
+    /// `"pass"`, `"warn"` or `"fail"`, as in `application/health+json`.
+    ///
+    /// ```
+    /// assert_eq!(healthz::health::Status::Warn.as_str(), "warn");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+
+    /// Whether the endpoint answers 200: `Pass` or `Warn`.
+    ///
+    /// ```
+    /// assert!(healthz::health::Status::Warn.passed());
+    /// ```
+    pub fn passed(self) -> bool {
+        self != Status::Fail
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The health of the probes at one moment, from [`Health::snapshot`].
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    probes: Vec<ProbeState>,
+}
+
+impl Snapshot {
+    /// Every registered probe, in the order their routers were built.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let snapshot = lifecycle.health().snapshot();
+    /// assert!(snapshot.probes().is_empty(), "no router built with it");
+    /// ```
+    pub fn probes(&self) -> &[ProbeState] {
+        &self.probes
+    }
+
+    /// The liveness probe of the router built last.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| ())
+    ///     .lifecycle(lifecycle.clone())
+    ///     .router();
+    /// assert_eq!(lifecycle.health().snapshot().live().unwrap().router(), "/healthz");
+    /// ```
+    pub fn live(&self) -> Option<&ProbeState> {
+        self.last(Probe::Live)
+    }
+
+    /// The readiness probe of the router built last.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| ())
+    ///     .lifecycle(lifecycle.clone())
+    ///     .router();
+    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().status(), None);
+    /// ```
+    pub fn ready(&self) -> Option<&ProbeState> {
+        self.last(Probe::Ready)
+    }
+
+    /// Whether there is a readiness probe and every one passed (a warning
+    /// passes) at its last run. False until a run has answered.
+    ///
+    /// It reflects the probes' runs, not the [`Lifecycle`]'s own say: read
+    /// [`Lifecycle::is_shutting_down`] and [`Lifecycle::not_ready_reason`]
+    /// for that.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// assert!(!lifecycle.health().snapshot().is_ready());
+    /// ```
+    pub fn is_ready(&self) -> bool {
+        let mut ready = self
+            .probes
+            .iter()
+            .filter(|probe| probe.probe == Probe::Ready);
+        let mut any = false;
+        let all = ready.all(|probe| {
+            any = true;
+            probe.passed()
+        });
+        any && all
+    }
+
+    fn last(&self, probe: Probe) -> Option<&ProbeState> {
+        self.probes.iter().rev().find(|state| state.probe == probe)
+    }
+}
+
+/// How one probe answered at its last run.
+#[derive(Clone)]
+pub struct ProbeState {
+    router: Arc<str>,
+    probe: Probe,
+    answer: Option<Arc<Answer>>,
+    age: Option<Duration>,
+    produced_at: Option<SystemTime>,
+}
+
+impl ProbeState {
+    /// The prefix of the router serving the probe (`/healthz` for
+    /// [`healthz::router()`](crate::router)); empty for the single routes
+    /// such as [`ready_route`](crate::ready_route).
+    ///
+    /// ```
+    /// # #[healthz::live] fn liveness() {}
+    /// # #[healthz::ready] fn readiness() {}
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| ())
+    ///     .prefix("/internal")
+    ///     .lifecycle(lifecycle.clone())
+    ///     .router();
+    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().router(), "/internal");
+    /// ```
+    pub fn router(&self) -> &str {
+        &self.router
+    }
+
+    /// Which probe this is.
+    ///
+    /// ```
+    /// use healthz::health::Probe;
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
+    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().probe(), Probe::Ready);
+    /// ```
+    pub fn probe(&self) -> Probe {
+        self.probe
+    }
+
+    /// How its last run answered; `None` until a run has ended.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
+    /// assert_eq!(lifecycle.health().snapshot().live().unwrap().status(), None);
+    /// ```
+    pub fn status(&self) -> Option<Status> {
+        let report = &self.answer.as_ref()?.report;
+        if report.title.is_some() {
+            return Some(Status::Fail);
+        }
+        let warned = (report.checks.iter()).any(|check| check.status == CheckStatus::Warn);
+        Some(if warned { Status::Warn } else { Status::Pass })
+    }
+
+    /// Whether its last run passed (a warning passes); false before any.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
+    /// assert!(!lifecycle.health().snapshot().live().unwrap().passed());
+    /// ```
+    pub fn passed(&self) -> bool {
+        self.status().is_some_and(Status::passed)
+    }
+
+    /// The title the probe answered with when it failed, as in its body.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
+    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().title(), None);
+    /// ```
+    pub fn title(&self) -> Option<&str> {
+        self.answer.as_ref()?.report.title.as_deref()
+    }
+
+    /// When the last run ended, by the system clock; `None` before any.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
+    /// assert!(lifecycle.health().snapshot().ready().unwrap().produced_at().is_none());
+    /// ```
+    pub fn produced_at(&self) -> Option<SystemTime> {
+        self.produced_at
+    }
+
+    /// How long ago the last run ended, when the snapshot was taken;
+    /// `None` before any. Cached answers keep their age.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
+    /// assert!(lifecycle.health().snapshot().ready().unwrap().age().is_none());
+    /// ```
+    pub fn age(&self) -> Option<Duration> {
+        self.age
+    }
+
+    /// The named checks of its last run, in the probe's order; none for a
+    /// probe without checks, or one stopped before it named them.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
+    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().checks().len(), 0);
+    /// ```
+    pub fn checks(&self) -> impl ExactSizeIterator<Item = CheckState<'_>> {
+        let checks = self
+            .answer
+            .as_deref()
+            .map_or(&[][..], |answer| &answer.report.checks);
+        checks.iter().map(CheckState)
+    }
+}
+
+impl fmt::Debug for ProbeState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProbeState")
+            .field("router", &self.router())
+            .field("probe", &self.probe)
+            .field("status", &self.status())
+            .field("title", &self.title())
+            .field("age", &self.age)
+            .field("checks", &self.checks().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// How one named check answered at its probe's last run, from
+/// [`ProbeState::checks`].
+#[derive(Clone, Copy)]
+pub struct CheckState<'a>(&'a CheckReport);
+
+impl<'a> CheckState<'a> {
+    /// Its name, as given to [`Checks::check`](crate::Checks::check).
+    ///
+    /// ```
+    /// # fn names(probe: &healthz::health::ProbeState) -> Vec<&str> {
+    /// probe.checks().map(|check| check.name()).collect()
+    /// # }
+    /// ```
+    pub fn name(&self) -> &'a str {
+        &self.0.name
+    }
+
+    /// How it answered: `Warn` for a warning-only check that failed.
+    ///
+    /// ```
+    /// # fn failing(probe: &healthz::health::ProbeState) -> usize {
+    /// probe.checks().filter(|check| !check.status().passed()).count()
+    /// # }
+    /// ```
+    pub fn status(&self) -> Status {
+        match self.0.status {
+            CheckStatus::Pass => Status::Pass,
+            CheckStatus::Warn => Status::Warn,
+            CheckStatus::Fail => Status::Fail,
+        }
+    }
+
+    /// Its failure's title, for `Fail` and `Warn`.
+    ///
+    /// ```
+    /// # fn titles(probe: &healthz::health::ProbeState) -> Vec<&str> {
+    /// probe.checks().filter_map(|check| check.title()).collect()
+    /// # }
+    /// ```
+    pub fn title(&self) -> Option<&'a str> {
+        self.0.title.as_deref()
+    }
+
+    /// How long it ran.
+    ///
+    /// ```
+    /// # fn slowest(probe: &healthz::health::ProbeState) -> Option<std::time::Duration> {
+    /// probe.checks().map(|check| check.duration()).max()
+    /// # }
+    /// ```
+    pub fn duration(&self) -> std::time::Duration {
+        // Only the app's own signals have none, and runs hold none.
+        self.0.duration.unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for CheckState<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckState")
+            .field("name", &self.name())
+            .field("status", &self.status())
+            .field("title", &self.title())
+            .field("duration", &self.duration())
+            .finish()
+    }
+}

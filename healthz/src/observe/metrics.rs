@@ -1,0 +1,148 @@
+//! Runs recorded through the `metrics` facade, for the exporter the app
+//! installs. Keys are built at each record: a handle registered once would
+//! stay a no-op if the app installed its recorder after building the router.
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
+
+use super::{Kind, Outcome, RunRecord};
+
+/// The verdict each endpoint answered last, as recorded in
+/// `healthz_probe_healthy`: 0 before any, then 1 for failing, 2 for passing.
+#[derive(Default)]
+pub(super) struct Answers([AtomicU8; 3]);
+
+impl Answers {
+    /// Sets `healthz_probe_healthy` when the verdict differs from the one
+    /// recorded last: at each request this is one atomic load, and a change
+    /// of the gauge, whether from a run or from the lifecycle, is recorded
+    /// once.
+    pub(super) fn answered(&self, router: &str, kind: Kind, passed: bool) {
+        let last = &self.0[match kind {
+            Kind::Live => 0,
+            Kind::Ready => 1,
+            Kind::Startup => 2,
+        }];
+        let mut verdict = 1 + u8::from(passed);
+        if last.load(Ordering::Relaxed) == verdict
+            || last.swap(verdict, Ordering::Relaxed) == verdict
+        {
+            return;
+        }
+        describe();
+        let gauge = gauge!(
+            "healthz_probe_healthy",
+            "router" => router.to_owned(),
+            "probe" => kind.name(),
+        );
+        // Two answers that disagree, racing, may record in the other order
+        // than they swapped: set the gauge again until it matches the verdict
+        // stored last, which every later answer compares against.
+        loop {
+            gauge.set(f64::from(verdict - 1));
+            let now = last.load(Ordering::Relaxed);
+            if now == verdict {
+                return;
+            }
+            verdict = now;
+        }
+    }
+}
+
+pub(super) fn run_finished(router: &str, kind: Kind, record: &RunRecord<'_>) {
+    describe();
+    let probe = kind.name();
+    let outcome = record.outcome();
+    counter!(
+        "healthz_probe_runs_total",
+        "router" => router.to_owned(),
+        "probe" => probe,
+        "result" => outcome.as_str(),
+    )
+    .increment(1);
+    histogram!(
+        "healthz_probe_duration_seconds",
+        "router" => router.to_owned(),
+        "probe" => probe,
+    )
+    .record(record.duration.as_secs_f64());
+    for (check, outcome, duration) in record.checks() {
+        let labels = [
+            ("router", router.to_owned()),
+            ("probe", probe.to_owned()),
+            ("check", check.to_owned()),
+        ];
+        gauge!("healthz_check_healthy", &labels).set(f64::from(u8::from(outcome.passed())));
+        histogram!("healthz_check_duration_seconds", &labels).record(duration.as_secs_f64());
+        counter!(
+            "healthz_check_runs_total",
+            "router" => router.to_owned(),
+            "probe" => probe,
+            "check" => check.to_owned(),
+            "result" => outcome.as_str(),
+        )
+        .increment(1);
+    }
+}
+
+/// Describes the metrics once, at the first record: a recorder installed
+/// before the app serves its probes receives the descriptions.
+fn describe() {
+    static DESCRIBED: Once = Once::new();
+    DESCRIBED.call_once(|| {
+        describe_gauge!(
+            "healthz_probe_healthy",
+            "1 when the probe's last answer passed (a warning passes), 0 otherwise"
+        );
+        describe_counter!(
+            "healthz_probe_runs_total",
+            "Runs of the probe's function, by result"
+        );
+        describe_histogram!(
+            "healthz_probe_duration_seconds",
+            Unit::Seconds,
+            "Duration of each run of the probe"
+        );
+        describe_gauge!(
+            "healthz_check_healthy",
+            "1 when the named check's last run passed (a warning passes), 0 otherwise"
+        );
+        describe_counter!(
+            "healthz_check_runs_total",
+            "Runs of the named check, by result"
+        );
+        describe_histogram!(
+            "healthz_check_duration_seconds",
+            Unit::Seconds,
+            "Duration of each run of the named check"
+        );
+    });
+}
+
+impl Outcome {
+    fn passed(self) -> bool {
+        matches!(self, Outcome::Pass | Outcome::Warn)
+    }
+}
+
+impl RunRecord<'_> {
+    /// Each named check with its outcome, in the probe's order.
+    fn checks(&self) -> impl Iterator<Item = (&str, Outcome, Duration)> {
+        self.report.checks.iter().map(|check| {
+            let cause = (self.findings.iter())
+                .find(|finding| finding.check.as_deref() == Some(&*check.name))
+                .map(|finding| finding.cause);
+            (
+                &*check.name,
+                Outcome::of_check(check.status, cause),
+                // Only the app's own signals have none, and runs hold none.
+                check.duration.unwrap_or_default(),
+            )
+        })
+    }
+}

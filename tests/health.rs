@@ -1,0 +1,118 @@
+//! The app's view of its probes, driven by failing and healing a check over
+//! HTTP: the snapshot follows the runs, and a consumer waiting for
+//! readiness pauses and resumes with them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use healthz::health::{Probe, Snapshot, Status};
+use healthz::{Checks, HealthError, Healthz, Lifecycle};
+
+async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(5), future)
+        .await
+        .unwrap_or_else(|_| panic!("{what} within 5 s"))
+}
+
+#[tokio::test]
+async fn the_snapshot_and_its_changes_follow_the_runs() {
+    let database_up = Arc::new(AtomicBool::new(true));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let lifecycle = Lifecycle::new();
+    let app = Healthz::new()
+        .live(|| ())
+        .ready({
+            let (database_up, runs) = (database_up.clone(), runs.clone());
+            move || {
+                runs.fetch_add(1, Ordering::SeqCst);
+                let up = database_up.load(Ordering::SeqCst);
+                Checks::new().check("database", async move {
+                    match up {
+                        true => Ok(()),
+                        false => Err(HealthError::new("Can't connect to the database")),
+                    }
+                })
+            }
+        })
+        .prefix("/internal")
+        .lifecycle(lifecycle.clone())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    let ready = || healthz_suite::get(addr, "/internal/ready");
+
+    let mut health = lifecycle.health();
+    let snapshot = health.snapshot();
+    let probe = snapshot.ready().unwrap();
+    assert_eq!((probe.router(), probe.probe()), ("/internal", Probe::Ready));
+    assert_eq!(probe.status(), None, "not run yet");
+    assert!(probe.produced_at().is_none());
+
+    // A consumer that works while readiness passes.
+    let (paused, mut pauses) = tokio::sync::watch::channel(true);
+    let consumer = tokio::spawn({
+        let mut health = lifecycle.health();
+        async move {
+            loop {
+                health.wait_for(Snapshot::is_ready).await;
+                paused.send_replace(false);
+                health.wait_for(|now| !now.is_ready()).await;
+                paused.send_replace(true);
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(*pauses.borrow_and_update(), "paused until a run passes");
+    assert_eq!(runs.load(Ordering::SeqCst), 0, "the view runs nothing");
+
+    assert_eq!(ready().await.status, 200);
+    within("the consumer resumes", pauses.wait_for(|paused| !paused))
+        .await
+        .unwrap();
+    within("a change", health.changed()).await;
+    let snapshot = health.snapshot();
+    let probe = snapshot.ready().unwrap();
+    assert_eq!(probe.status(), Some(Status::Pass));
+    assert!(probe.age().unwrap() < Duration::from_secs(5));
+    let checks: Vec<_> = (probe.checks())
+        .map(|check| (check.name(), check.status(), check.title()))
+        .collect();
+    assert_eq!(checks, [("database", Status::Pass, None)]);
+
+    // The same answer again is no change.
+    assert_eq!(ready().await.status, 200);
+    let unchanged = tokio::time::timeout(Duration::from_millis(100), health.changed()).await;
+    assert!(unchanged.is_err(), "an unchanged answer notifies nobody");
+
+    database_up.store(false, Ordering::SeqCst);
+    assert_eq!(ready().await.status, 503);
+    within("the consumer pauses", pauses.wait_for(|paused| *paused))
+        .await
+        .unwrap();
+    within("a change", health.changed()).await;
+    let snapshot = health.snapshot();
+    let probe = snapshot.ready().unwrap();
+    assert_eq!(probe.status(), Some(Status::Fail));
+    assert_eq!(probe.title(), Some("Can't connect to the database"));
+    let check = probe.checks().next().unwrap();
+    assert_eq!(
+        (check.status(), check.title()),
+        (Status::Fail, Some("Can't connect to the database"))
+    );
+    assert!(!snapshot.is_ready());
+    assert_eq!(snapshot.live().unwrap().status(), None);
+
+    database_up.store(true, Ordering::SeqCst);
+    assert_eq!(ready().await.status, 200);
+    let snapshot = within("readiness", health.wait_for(Snapshot::is_ready)).await;
+    assert_eq!(snapshot.ready().unwrap().status(), Some(Status::Pass));
+    within("the consumer resumes", pauses.wait_for(|paused| !paused))
+        .await
+        .unwrap();
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        4,
+        "one run per request, none more"
+    );
+    consumer.abort();
+}
