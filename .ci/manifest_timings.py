@@ -4,7 +4,7 @@ The schema validator checks each field alone; this checks how they relate:
 the drain delay must outlast the readiness probe's time to fail, and the
 grace period must outlast the drain delay plus the longest request.
 
-Usage: python manifest_timings.py deployment.yaml
+Usage: python manifest_timings.py deployment.yaml [more.yaml ...]
 """
 
 import sys
@@ -15,10 +15,16 @@ import yaml
 CHECK_TIMEOUT = 0.9
 # The longest request the example is expected to serve.
 LONGEST_REQUEST = 10
+# What each probe asks, over HTTP or over gRPC health.
 PATHS = {
     "startupProbe": "/healthz/startup",
     "livenessProbe": "/healthz/live",
     "readinessProbe": "/healthz/ready",
+}
+SERVICES = {
+    "startupProbe": "startup",
+    "livenessProbe": "liveness",
+    "readinessProbe": "readiness",
 }
 
 
@@ -31,7 +37,10 @@ def check(pod):
 
     for name, path in PATHS.items():
         probe = container[name]
-        if probe["httpGet"]["path"] != path:
+        if "grpc" in probe:
+            if probe["grpc"].get("service") != SERVICES[name]:
+                problems.append(f"{name} should ask the gRPC service {SERVICES[name]!r}")
+        elif probe["httpGet"]["path"] != path:
             problems.append(f"{name} should ask {path}")
         if probe["timeoutSeconds"] <= CHECK_TIMEOUT:
             problems.append(
@@ -71,4 +80,5 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    for path in sys.argv[1:]:
+        main(path)

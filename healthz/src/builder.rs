@@ -16,7 +16,7 @@ use crate::Options;
 use crate::checks::{IntoOutcome, Outcome};
 use crate::lifecycle::{Lifecycle, lifecycle};
 use crate::probe::{Kind, ProbeArgument};
-use crate::router::{Endpoint, assemble};
+use crate::router::{Assemble, Endpoint, Http};
 use crate::runner::Evaluation;
 
 /// A probe router built from functions or closures, for what attributes
@@ -295,6 +295,17 @@ impl<L, R> Healthz<L, R> {
         R: ReadyGiven<S>,
         S: Clone + Send + Sync + 'static,
     {
+        self.build(Http)
+    }
+
+    /// What `assembler` builds from the given probes' endpoints.
+    pub(crate) fn build<S, A>(self, assembler: A) -> A::Output
+    where
+        L: LiveGiven<S>,
+        R: ReadyGiven<S>,
+        S: Clone + Send + Sync + 'static,
+        A: Assemble<S>,
+    {
         let (options, live) = self.live.into_parts();
         let blocking = sync_if_blocking::<S, L>(Kind::Live, options);
         let live = Endpoint::new(Kind::Live, options, move |parts, state| {
@@ -305,7 +316,7 @@ impl<L, R> Healthz<L, R> {
         let ready = Endpoint::new(Kind::Ready, options, move |parts, state| {
             ready.call(parts, state, blocking)
         });
-        assemble(&self.prefix, &live, &ready, &self.lifecycle)
+        assembler.assemble(&self.prefix, &live, &ready, &self.lifecycle)
     }
 }
 

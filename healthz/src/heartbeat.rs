@@ -221,6 +221,7 @@ impl Drop for Heartbeat {
         let panicked = std::thread::panicking();
         let end = if panicked { PANICKED } else { DROPPED };
         self.beat.end.store(end, Ordering::Release);
+        self.lifecycle.changed();
         let name = &*self.beat.name;
         if self.lifecycle.is_shutting_down() {
             tracing::info!(heartbeat = name, "heartbeat ended during shutdown");

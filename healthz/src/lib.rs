@@ -276,6 +276,14 @@
 //! # }
 //! ```
 //!
+//! # gRPC health checking
+//!
+//! With the `grpc` feature, [`grpc::router()`](crate::grpc) serves
+//! `grpc.health.v1.Health` beside the HTTP probes, from the same endpoints:
+//! `liveness`, `readiness` (and `""`) and `startup` answer `SERVING` or
+//! `NOT_SERVING` exactly as `/healthz/live`, `/healthz/ready` and
+//! `/healthz/startup` answer 200 or 503, for Kubernetes' `grpc:` probes.
+//!
 //! # Other paths
 //!
 //! [`router_at`] serves the probes under another prefix;
@@ -330,6 +338,9 @@ mod checks;
 )]
 pub mod deps;
 mod error;
+#[cfg(feature = "grpc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
+pub mod grpc;
 pub mod health;
 mod heartbeat;
 mod hold;

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use crate::health::Registry;
 use crate::heartbeat::{Beat, Heartbeat};
 use crate::hold::ReadinessHold;
@@ -69,6 +71,9 @@ struct State {
     /// The probes of the routers built with this lifecycle, for
     /// [`Lifecycle::health`].
     probes: Registry,
+    /// Notified at each change of the above, for the readers that follow
+    /// them (gRPC `Watch`).
+    changes: watch::Sender<()>,
 }
 
 /// What the app said of its readiness and loops, behind one lock.
@@ -169,6 +174,7 @@ impl Lifecycle {
                 watching: AtomicBool::new(false),
                 signals: Mutex::new(Said::default()),
                 probes: Registry::new(),
+                changes: watch::Sender::new(()),
             }),
         }
     }
@@ -200,6 +206,7 @@ impl Lifecycle {
     pub fn mark_started(&self) {
         if !self.state.started.swap(true, Ordering::SeqCst) {
             tracing::info!("the app has started");
+            self.changed();
         }
     }
 
@@ -235,6 +242,7 @@ impl Lifecycle {
             tracing::info!(reason = %reason, "readiness held down by the app");
             signals.not_ready = Some(reason);
             self.state.held.store(true, Ordering::Release);
+            self.changed();
         }
     }
 
@@ -251,6 +259,7 @@ impl Lifecycle {
         if signals.not_ready.take().is_some() {
             tracing::info!("readiness released by the app");
             self.state.held.store(signals.is_held(), Ordering::Release);
+            self.changed();
         }
     }
 
@@ -299,6 +308,7 @@ impl Lifecycle {
         tracing::info!(reason = %reason, "readiness held down");
         signals.holds.push((id, reason));
         self.state.held.store(true, Ordering::Release);
+        self.changed();
         ReadinessHold::new(id, self.clone())
     }
 
@@ -309,6 +319,7 @@ impl Lifecycle {
             let (_, reason) = signals.holds.remove(at);
             tracing::info!(reason = %reason, "readiness hold released");
             self.state.held.store(signals.is_held(), Ordering::Release);
+            self.changed();
         }
     }
 
@@ -358,6 +369,7 @@ impl Lifecycle {
         );
         signals.heartbeats.push(beat.clone());
         self.state.watching.store(true, Ordering::Release);
+        self.changed();
         Heartbeat::new(beat, self.clone())
     }
 
@@ -368,6 +380,7 @@ impl Lifecycle {
         self.state
             .watching
             .store(!signals.heartbeats.is_empty(), Ordering::Release);
+        self.changed();
     }
 
     /// Says the app is in a state only a restart fixes: liveness answers
@@ -388,6 +401,7 @@ impl Lifecycle {
             reason.into()
         });
         if first {
+            self.changed();
             tracing::error!(reason = %reason, "the app is broken: liveness fails until a restart");
         }
     }
@@ -491,7 +505,26 @@ impl Lifecycle {
 
     /// Flags the shutdown; true the first time only.
     fn begin_shutdown(&self) -> bool {
-        !self.state.shutting_down.swap(true, Ordering::SeqCst)
+        let first = !self.state.shutting_down.swap(true, Ordering::SeqCst);
+        if first {
+            self.changed();
+        }
+        first
+    }
+
+    /// Tells the readers of [`changes`](Self::changes) that what the app
+    /// says of itself changed.
+    pub(crate) fn changed(&self) {
+        self.state.changes.send_replace(());
+    }
+
+    /// A receiver notified at each change of what the app says of itself:
+    /// started, held, released, broken, a heartbeat watched, ended or
+    /// finished, shutting down. A heartbeat going late is not an event: it
+    /// is read when asked.
+    #[cfg_attr(not(feature = "grpc"), allow(dead_code))]
+    pub(crate) fn changes(&self) -> watch::Receiver<()> {
+        self.state.changes.subscribe()
     }
 
     /// The answer the app's own signals give for `gate`'s endpoint, if

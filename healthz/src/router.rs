@@ -80,6 +80,19 @@ where
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
+    attributed::<L, R, S, _>(prefix, Http)
+}
+
+/// What `assembler` builds from the attribute probes' endpoints, gated by
+/// the process-wide lifecycle.
+pub(crate) fn attributed<L, R, S, A>(prefix: &str, assembler: A) -> A::Output
+where
+    Probes: Live<L, S> + Ready<R, S>,
+    L: 'static,
+    R: 'static,
+    S: Clone + Send + Sync + 'static,
+    A: Assemble<S>,
+{
     let live = Endpoint::new(
         Kind::Live,
         <Probes as Live<L, S>>::OPTIONS,
@@ -90,7 +103,52 @@ where
         <Probes as Ready<R, S>>::OPTIONS,
         <Probes as Ready<R, S>>::check,
     );
-    assemble(prefix, &live, &ready, lifecycle())
+    assembler.assemble(prefix, &live, &ready, lifecycle())
+}
+
+/// What is built from a router's two probe endpoints, whichever way the
+/// probes were given: the HTTP routes, and with the `grpc` feature, gRPC
+/// health from the same endpoints.
+pub(crate) trait Assemble<S> {
+    type Output;
+
+    fn assemble<FL, FutL, FR, FutR>(
+        self,
+        prefix: &str,
+        live: &Endpoint<FL>,
+        ready: &Endpoint<FR>,
+        lifecycle: &Lifecycle,
+    ) -> Self::Output
+    where
+        S: Clone + Send + Sync + 'static,
+        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
+        FutL: Future<Output = Evaluation> + Send + 'static,
+        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
+        FutR: Future<Output = Evaluation> + Send + 'static;
+}
+
+/// The HTTP probe routes.
+pub(crate) struct Http;
+
+impl<S> Assemble<S> for Http {
+    type Output = Router<S>;
+
+    fn assemble<FL, FutL, FR, FutR>(
+        self,
+        prefix: &str,
+        live: &Endpoint<FL>,
+        ready: &Endpoint<FR>,
+        lifecycle: &Lifecycle,
+    ) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
+        FutL: Future<Output = Evaluation> + Send + 'static,
+        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
+        FutR: Future<Output = Evaluation> + Send + 'static,
+    {
+        assemble(prefix, live, ready, lifecycle)
+    }
 }
 
 /// The probe routes under `prefix`, whichever way the probes were given.
@@ -242,11 +300,11 @@ where
 /// Serves one probe: the whole of it at the probe's path, and one of its
 /// named checks at `<path>/<check>`, sharing one runner.
 pub(crate) struct Endpoint<F> {
-    kind: Kind,
-    runner: Arc<Runner>,
-    check: F,
+    pub(crate) kind: Kind,
+    pub(crate) runner: Arc<Runner>,
+    pub(crate) check: F,
     /// The lifecycle gate that answers for the probe while it is closed.
-    gate: Option<(Gate, Lifecycle)>,
+    pub(crate) gate: Option<(Gate, Lifecycle)>,
 }
 
 impl<F: Clone> Clone for Endpoint<F> {
@@ -316,7 +374,7 @@ impl<F> Endpoint<F> {
     /// The same probe, answered by `lifecycle` instead while `gate` is
     /// closed: the gate is read before the runner, so a cached or slow probe
     /// never delays a shutdown.
-    fn gated(&self, gate: Gate, lifecycle: &Lifecycle) -> Self
+    pub(crate) fn gated(&self, gate: Gate, lifecycle: &Lifecycle) -> Self
     where
         F: Clone,
     {
@@ -327,7 +385,7 @@ impl<F> Endpoint<F> {
     }
 
     /// The same probe, named `kind` in its answers.
-    fn named(&self, kind: Kind) -> Self
+    pub(crate) fn named(&self, kind: Kind) -> Self
     where
         F: Clone,
     {

@@ -1,0 +1,694 @@
+//! gRPC health checking, `grpc.health.v1.Health`, answered by the very
+//! probes, runners, caches and lifecycle that answer HTTP, for Kubernetes'
+//! `grpc:` probes and any gRPC health client.
+//!
+//! | service name | probe |
+//! | --- | --- |
+//! | `liveness` | `/healthz/live` |
+//! | `readiness`, and `""` (can this server take traffic?) | `/healthz/ready` |
+//! | `startup` | `/healthz/startup` |
+//! | anything else | `NOT_FOUND` (`Check`), `SERVICE_UNKNOWN` (`Watch`) |
+//!
+//! A probe that passes, a warning included, is `SERVING`; one that fails, or
+//! that the [`Lifecycle`] answers for (not started, held
+//! down, shutting down, a late heartbeat), is `NOT_SERVING`. Nothing is
+//! `SERVING` before its probe has run and passed.
+//!
+//! [`router()`] serves gRPC health beside the HTTP probes on one axum
+//! router, so both share every run and cached answer; serve it with
+//! `axum::serve`, which speaks HTTP/2 without TLS (h2c) as the kubelet's
+//! gRPC prober does. [`service()`] is the same service for a
+//! `tonic::transport::Server`.
+//!
+//! ```
+//! # #[healthz::live] fn liveness() {}
+//! # #[healthz::ready] fn readiness() {}
+//! // HTTP probes under /healthz and gRPC health, on one port.
+//! let app: axum::Router = axum::Router::new().merge(healthz::grpc::router());
+//! ```
+//!
+//! In a Kubernetes manifest:
+//!
+//! ```yaml
+//! livenessProbe:
+//!   grpc: { port: 8080, service: liveness }
+//! readinessProbe:
+//!   grpc: { port: 8080, service: readiness }
+//! startupProbe:
+//!   grpc: { port: 8080, service: startup }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::routing::post;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::codegen::Service;
+use tonic::metadata::MetadataMap;
+use tonic::{Status, async_trait};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_server::Health;
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+
+use crate::builder::{LiveGiven, ReadyGiven};
+use crate::lifecycle::{Gate, Lifecycle};
+use crate::probe::{Kind, Live, Probes, Ready};
+use crate::router::{Assemble, Endpoint, assemble, attributed};
+use crate::runner::{Evaluation, Latest, lock};
+use crate::{Healthz, health};
+
+pub use tonic_health::pb::health_server::HealthServer;
+
+/// How often a watched probe runs while someone watches it, unless
+/// [`Grpc::watch_interval`] says otherwise.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How many `Watch` streams one service serves at once; past it, `Watch`
+/// answers `RESOURCE_EXHAUSTED` and `Check` still answers.
+pub const MAX_WATCHERS: usize = 1024;
+
+/// The HTTP probes under `/healthz` and gRPC health on one router, from the
+/// attribute probes: [`Grpc::router`] with the defaults.
+///
+/// ```
+/// # #[healthz::live] fn liveness() {}
+/// # #[healthz::ready] fn readiness() {}
+/// let app: axum::Router = healthz::grpc::router();
+/// ```
+pub fn router<L, R, S>() -> Router<S>
+where
+    Probes: Live<L, S> + Ready<R, S>,
+    L: 'static,
+    R: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    Grpc::new().router()
+}
+
+/// gRPC health alone, from the attribute probes, for a
+/// `tonic::transport::Server`: [`Grpc::service`] with the defaults.
+///
+/// ```
+/// # #[healthz::live] fn liveness() {}
+/// # #[healthz::ready] fn readiness() {}
+/// let health = healthz::grpc::service(());
+/// // tonic::transport::Server::builder().add_service(health)
+/// # let _ = health;
+/// ```
+pub fn service<L, R, S>(state: S) -> HealthServer<HealthService<S>>
+where
+    Probes: Live<L, S> + Ready<R, S>,
+    L: 'static,
+    R: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    Grpc::new().service(state)
+}
+
+/// How gRPC health is served: the HTTP prefix beside it and how often a
+/// watched probe runs.
+///
+/// ```
+/// use std::time::Duration;
+/// # #[healthz::live] fn liveness() {}
+/// # #[healthz::ready] fn readiness() {}
+///
+/// let app: axum::Router = healthz::grpc::Grpc::new()
+///     .prefix("/internal/health")
+///     .watch_interval(Duration::from_secs(2))
+///     .router();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Grpc {
+    prefix: String,
+    watch_interval: Duration,
+}
+
+impl Default for Grpc {
+    fn default() -> Self {
+        Grpc::new()
+    }
+}
+
+impl Grpc {
+    /// The HTTP probes under `/healthz`, watched probes run every
+    /// [`WATCH_INTERVAL`].
+    ///
+    /// ```
+    /// let grpc = healthz::grpc::Grpc::new();
+    /// ```
+    pub fn new() -> Self {
+        Grpc {
+            prefix: "/healthz".to_owned(),
+            watch_interval: WATCH_INTERVAL,
+        }
+    }
+
+    /// Serves the HTTP probes of [`router`](Self::router) under `prefix`,
+    /// as [`router_at`](crate::router_at) does. The gRPC paths are those of
+    /// the protocol, `/grpc.health.v1.Health/...`, whatever the prefix.
+    ///
+    /// ```
+    /// let grpc = healthz::grpc::Grpc::new().prefix("/internal/health");
+    /// ```
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How often a probe runs while at least one `Watch` stream follows
+    /// it (one run per interval, however many follow it, shared with
+    /// every other request); a probe nobody watches runs only when asked.
+    /// At least a millisecond.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let grpc = healthz::grpc::Grpc::new().watch_interval(Duration::from_secs(1));
+    /// ```
+    pub fn watch_interval(mut self, interval: Duration) -> Self {
+        self.watch_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The HTTP probes and gRPC health from the attribute probes, on one
+    /// router whose endpoints serve both.
+    ///
+    /// ```
+    /// # #[healthz::live] fn liveness() {}
+    /// # #[healthz::ready] fn readiness() {}
+    /// let app: axum::Router = healthz::grpc::Grpc::new().router();
+    /// ```
+    pub fn router<L, R, S>(self) -> Router<S>
+    where
+        Probes: Live<L, S> + Ready<R, S>,
+        L: 'static,
+        R: 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        let prefix = self.prefix.clone();
+        attributed::<L, R, S, _>(&prefix, Beside(self))
+    }
+
+    /// gRPC health alone from the attribute probes, for a
+    /// `tonic::transport::Server`. Its endpoints are its own: their runs
+    /// and caches are not shared with an HTTP router built apart. To share
+    /// them, serve both from [`router`](Self::router).
+    ///
+    /// ```
+    /// # #[healthz::live] fn liveness() {}
+    /// # #[healthz::ready] fn readiness() {}
+    /// let health = healthz::grpc::Grpc::new().service(());
+    /// # let _ = health;
+    /// ```
+    pub fn service<L, R, S>(self, state: S) -> HealthServer<HealthService<S>>
+    where
+        Probes: Live<L, S> + Ready<R, S>,
+        L: 'static,
+        R: 'static,
+        S: Clone + Send + Sync + 'static,
+    {
+        attributed::<L, R, S, _>("", Alone(self, state))
+    }
+}
+
+impl<L, R> Healthz<L, R> {
+    /// [`router`](Healthz::router) with gRPC health beside the HTTP
+    /// probes, both answered by the same endpoints.
+    ///
+    /// ```
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| async { true })
+    ///     .grpc_router(healthz::grpc::Grpc::new());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`router`](Healthz::router).
+    pub fn grpc_router<S>(self, grpc: Grpc) -> Router<S>
+    where
+        L: LiveGiven<S>,
+        R: ReadyGiven<S>,
+        S: Clone + Send + Sync + 'static,
+    {
+        self.build(Beside(grpc))
+    }
+
+    /// gRPC health alone from the given probes, for a
+    /// `tonic::transport::Server`, as [`Grpc::service`] says.
+    ///
+    /// ```
+    /// let health = healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|| true)
+    ///     .grpc_service(healthz::grpc::Grpc::new(), ());
+    /// # let _ = health;
+    /// ```
+    pub fn grpc_service<S>(self, grpc: Grpc, state: S) -> HealthServer<HealthService<S>>
+    where
+        L: LiveGiven<S>,
+        R: ReadyGiven<S>,
+        S: Clone + Send + Sync + 'static,
+    {
+        self.build(Alone(grpc, state))
+    }
+}
+
+/// gRPC health beside the HTTP routes, sharing their endpoints.
+struct Beside(Grpc);
+
+impl<S> Assemble<S> for Beside {
+    type Output = Router<S>;
+
+    fn assemble<FL, FutL, FR, FutR>(
+        self,
+        prefix: &str,
+        live: &Endpoint<FL>,
+        ready: &Endpoint<FR>,
+        lifecycle: &Lifecycle,
+    ) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
+        FutL: Future<Output = Evaluation> + Send + 'static,
+        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
+        FutR: Future<Output = Evaluation> + Send + 'static,
+    {
+        let probes = Arc::new(Watched::new(live, ready, lifecycle, self.0.watch_interval));
+        let grpc = move |State(state): State<S>, request: Request| {
+            let mut server = HealthServer::new(HealthService {
+                probes: probes.clone(),
+                state,
+            });
+            async move {
+                // Always ready: the generated server has no back-pressure.
+                match server.call(request).await {
+                    Ok(response) => response.map(axum::body::Body::new),
+                    Err(never) => match never {},
+                }
+            }
+        };
+        assemble(prefix, live, ready, lifecycle)
+            .route("/grpc.health.v1.Health/{method}", post(grpc))
+    }
+}
+
+/// gRPC health alone, with the state its probes' arguments come from.
+struct Alone<S>(Grpc, S);
+
+impl<S> Assemble<S> for Alone<S> {
+    type Output = HealthServer<HealthService<S>>;
+
+    fn assemble<FL, FutL, FR, FutR>(
+        self,
+        _: &str,
+        live: &Endpoint<FL>,
+        ready: &Endpoint<FR>,
+        lifecycle: &Lifecycle,
+    ) -> Self::Output
+    where
+        S: Clone + Send + Sync + 'static,
+        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
+        FutL: Future<Output = Evaluation> + Send + 'static,
+        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
+        FutR: Future<Output = Evaluation> + Send + 'static,
+    {
+        health::register(lifecycle, "grpc", &live.runner, &ready.runner);
+        let Alone(grpc, state) = self;
+        HealthServer::new(HealthService {
+            probes: Arc::new(Watched::new(live, ready, lifecycle, grpc.watch_interval)),
+            state,
+        })
+    }
+}
+
+/// `grpc.health.v1.Health` over a router's probes, with the state their
+/// arguments come from. Made by [`router`] for each call, or by
+/// [`service`] once.
+pub struct HealthService<S> {
+    probes: Arc<Watched<S>>,
+    state: S,
+}
+
+impl<S> fmt::Debug for HealthService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HealthService")
+            .field("watchers", &self.probes.watchers.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A probe's endpoint as gRPC reads it.
+trait Probe<S>: Send + Sync {
+    /// Whether it passes now: the gate, then a run or the cached answer.
+    fn passes(&self, state: S, parts: Parts) -> Pin<Box<dyn Future<Output = bool> + Send + '_>>;
+    /// Whether it passes from what is known, without a run; `None` before
+    /// its first run.
+    fn known(&self) -> Option<bool>;
+    /// Its runs' answers, notified when one differs from the last.
+    fn answers(&self) -> watch::Receiver<Latest>;
+}
+
+impl<F, Fut, S> Probe<S> for Endpoint<F>
+where
+    F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Evaluation> + Send + 'static,
+    S: Send + 'static,
+{
+    fn passes(&self, state: S, parts: Parts) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+        Box::pin(async move {
+            if let Some(passed) = self.closed() {
+                return passed;
+            }
+            let served = self
+                .runner
+                .answer(|| (self.check.clone())(parts, state))
+                .await;
+            let passed = served.answer.passed();
+            self.runner.observer().answered(self.kind, passed);
+            passed
+        })
+    }
+
+    fn known(&self) -> Option<bool> {
+        if let Some(passed) = self.closed() {
+            return Some(passed);
+        }
+        let latest = self.runner.state().borrow();
+        latest.answer.as_ref().map(|answer| answer.passed())
+    }
+
+    fn answers(&self) -> watch::Receiver<Latest> {
+        self.runner.state().subscribe()
+    }
+}
+
+impl<F> Endpoint<F> {
+    /// `Some(false)` while the lifecycle answers for the probe.
+    fn closed(&self) -> Option<bool> {
+        let (gate, lifecycle) = self.gate.as_ref()?;
+        lifecycle.gate(*gate).map(|_| false)
+    }
+}
+
+/// A probe, with when it last ran for its watchers.
+type WatchedProbe<S> = (Box<dyn Probe<S>>, Mutex<Option<Instant>>);
+
+/// A router's three probes as gRPC serves them, with what their watchers
+/// share.
+struct Watched<S> {
+    probes: [WatchedProbe<S>; 3],
+    lifecycle: Lifecycle,
+    interval: Duration,
+    watchers: AtomicUsize,
+}
+
+impl<S: Clone + Send + Sync + 'static> Watched<S> {
+    fn new<FL, FutL, FR, FutR>(
+        live: &Endpoint<FL>,
+        ready: &Endpoint<FR>,
+        lifecycle: &Lifecycle,
+        interval: Duration,
+    ) -> Self
+    where
+        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
+        FutL: Future<Output = Evaluation> + Send + 'static,
+        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
+        FutR: Future<Output = Evaluation> + Send + 'static,
+    {
+        let probe = |probe: Box<dyn Probe<S>>| (probe, Mutex::new(None));
+        Watched {
+            probes: [
+                probe(Box::new(live.gated(Gate::Live, lifecycle))),
+                probe(Box::new(ready.gated(Gate::Ready, lifecycle))),
+                probe(Box::new(
+                    live.named(Kind::Startup).gated(Gate::Startup, lifecycle),
+                )),
+            ],
+            lifecycle: lifecycle.clone(),
+            interval,
+            watchers: AtomicUsize::new(0),
+        }
+    }
+
+    /// The probe a service name stands for.
+    fn probe(&self, service: &str) -> Option<usize> {
+        match service {
+            "liveness" => Some(0),
+            "" | "readiness" => Some(1),
+            "startup" => Some(2),
+            _ => None,
+        }
+    }
+
+    /// Whether the probe is due a run for its watchers: once per interval,
+    /// however many watch it.
+    fn due(&self, probe: usize) -> bool {
+        let mut last = lock(&self.probes[probe].1);
+        let due = last.is_none_or(|at| at.elapsed() >= self.interval);
+        if due {
+            *last = Some(Instant::now());
+        }
+        due
+    }
+}
+
+fn answer(passed: bool) -> HealthCheckResponse {
+    let status = if passed {
+        ServingStatus::Serving
+    } else {
+        ServingStatus::NotServing
+    };
+    HealthCheckResponse {
+        status: status.into(),
+    }
+}
+
+fn unknown(service: &str) -> Status {
+    Status::not_found(format!(
+        "no probe is served as {service:?}: ask for \"liveness\", \"readiness\", \"startup\" or \"\""
+    ))
+}
+
+/// The request parts a probe's arguments are extracted from: the call's
+/// metadata as headers.
+fn parts(metadata: MetadataMap, method: &str) -> Parts {
+    let mut parts = axum::http::Request::post(format!("/grpc.health.v1.Health/{method}"))
+        .body(())
+        .expect("a constant path is a valid URI")
+        .into_parts()
+        .0;
+    parts.headers = metadata.into_headers();
+    parts
+}
+
+/// The call's deadline, from its `grpc-timeout` header: digits then a unit
+/// (`H`, `M`, `S`, `m`, `u`, `n`).
+fn deadline(metadata: &MetadataMap) -> Option<Duration> {
+    let value = metadata.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount.saturating_mul(3600)),
+        "M" => Duration::from_secs(amount.saturating_mul(60)),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+#[async_trait]
+impl<S: Clone + Send + Sync + 'static> Health for HealthService<S> {
+    async fn check(
+        &self,
+        request: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<HealthCheckResponse>, Status> {
+        let within = deadline(request.metadata());
+        let (metadata, _, message) = request.into_parts();
+        let Some(probe) = self.probes.probe(&message.service) else {
+            return Err(unknown(&message.service));
+        };
+        let passes = self.probes.probes[probe]
+            .0
+            .passes(self.state.clone(), parts(metadata, "Check"));
+        let passed = match within {
+            // The run goes on past the call's deadline, and its answer is
+            // cached as usual.
+            Some(within) => tokio::time::timeout(within, passes).await.map_err(|_| {
+                Status::deadline_exceeded("the probe did not answer within the call's deadline")
+            })?,
+            None => passes.await,
+        };
+        Ok(tonic::Response::new(answer(passed)))
+    }
+
+    type WatchStream = ReceiverStream<Result<HealthCheckResponse, Status>>;
+
+    async fn watch(
+        &self,
+        request: tonic::Request<HealthCheckRequest>,
+    ) -> Result<tonic::Response<Self::WatchStream>, Status> {
+        let watchers = &self.probes.watchers;
+        if watchers.fetch_add(1, Ordering::AcqRel) >= MAX_WATCHERS {
+            watchers.fetch_sub(1, Ordering::AcqRel);
+            return Err(Status::resource_exhausted(format!(
+                "this server follows at most {MAX_WATCHERS} Watch streams at once: use Check"
+            )));
+        }
+        let watcher = Watcher(self.probes.clone());
+        let (metadata, _, message) = request.into_parts();
+        let (send, receive) = mpsc::channel(4);
+        let probe = self.probes.probe(&message.service);
+        let (state, parts) = (self.state.clone(), parts(metadata, "Watch"));
+        tokio::spawn(async move {
+            match probe {
+                Some(probe) => follow(&watcher.0, probe, state, parts, send).await,
+                None => unknown_service(&watcher.0.lifecycle, send).await,
+            }
+            drop(watcher);
+        });
+        Ok(tonic::Response::new(ReceiverStream::new(receive)))
+    }
+}
+
+/// Counts one `Watch` stream while it lives.
+struct Watcher<S>(Arc<Watched<S>>);
+
+impl<S> Drop for Watcher<S> {
+    fn drop(&mut self) {
+        self.0.watchers.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+type Sender = mpsc::Sender<Result<HealthCheckResponse, Status>>;
+
+/// Sends the probe's status at once, then each change, until the client
+/// goes away or the shutdown begins (after sending the status it then has).
+/// Changes come from the probe's runs and the lifecycle's signals; the
+/// probe runs once per interval for all its watchers, and a late heartbeat,
+/// which is no event, is seen at the next interval.
+async fn follow<S: Clone + Send + Sync + 'static>(
+    watched: &Watched<S>,
+    probe: usize,
+    state: S,
+    parts: Parts,
+    send: Sender,
+) {
+    let endpoint = &watched.probes[probe].0;
+    let mut answers = endpoint.answers();
+    let mut signals = watched.lifecycle.changes();
+    let mut tick = tokio::time::interval(watched.interval);
+    let mut sent = None;
+    loop {
+        let passed = tokio::select! {
+            _ = tick.tick() => {
+                if watched.due(probe) || sent.is_none() {
+                    Some(endpoint.passes(state.clone(), clone_parts(&parts)).await)
+                } else {
+                    endpoint.known()
+                }
+            }
+            Ok(()) = answers.changed() => endpoint.known(),
+            Ok(()) = signals.changed() => endpoint.known(),
+            () = send.closed() => return,
+        };
+        // Nothing is sent before the probe has run.
+        if let Some(passed) = passed.filter(|passed| sent != Some(*passed)) {
+            if send.send(Ok(answer(passed))).await.is_err() {
+                return;
+            }
+            sent = Some(passed);
+        }
+        if watched.lifecycle.is_shutting_down() && sent.is_some() {
+            return;
+        }
+    }
+}
+
+/// `SERVICE_UNKNOWN`, as the protocol asks, then the stream stays open
+/// until the client goes away or the shutdown begins.
+async fn unknown_service(lifecycle: &Lifecycle, send: Sender) {
+    let unknown = HealthCheckResponse {
+        status: ServingStatus::ServiceUnknown.into(),
+    };
+    if send.send(Ok(unknown)).await.is_err() {
+        return;
+    }
+    let mut signals = lifecycle.changes();
+    while !lifecycle.is_shutting_down() {
+        tokio::select! {
+            changed = signals.changed() => if changed.is_err() { return },
+            () = send.closed() => return,
+        }
+    }
+}
+
+fn clone_parts(parts: &Parts) -> Parts {
+    let mut clone = axum::http::Request::post(parts.uri.clone())
+        .body(())
+        .expect("a URI taken from a request is valid")
+        .into_parts()
+        .0;
+    clone.headers = parts.headers.clone();
+    clone
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Options;
+
+    #[tokio::test]
+    async fn a_call_deadline_shorter_than_the_probe_timeout_is_honoured() {
+        let options = Options::DEFAULT.with_timeout(Duration::from_secs(5));
+        let probe = Endpoint::new(Kind::Live, options, |_, ()| async {
+            std::future::pending::<Evaluation>().await
+        });
+        let service = HealthService {
+            probes: Arc::new(Watched::new(
+                &probe,
+                &probe,
+                &Lifecycle::new(),
+                WATCH_INTERVAL,
+            )),
+            state: (),
+        };
+        let mut request = tonic::Request::new(HealthCheckRequest {
+            service: "liveness".to_owned(),
+        });
+        // As a client sets it; tonic's own client also enforces it, so only
+        // a call made here shows the server's side.
+        request
+            .metadata_mut()
+            .insert("grpc-timeout", "100m".parse().unwrap());
+        let status = service.check(request).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+    }
+
+    #[test]
+    fn reads_grpc_timeouts() {
+        let mut metadata = MetadataMap::new();
+        for (value, expected) in [
+            ("100m", Some(Duration::from_millis(100))),
+            ("2S", Some(Duration::from_secs(2))),
+            ("1H", Some(Duration::from_secs(3600))),
+            ("5u", Some(Duration::from_micros(5))),
+            ("x", None),
+            ("10", None),
+        ] {
+            metadata.insert("grpc-timeout", value.parse().unwrap());
+            assert_eq!(deadline(&metadata), expected, "{value}");
+        }
+    }
+}
