@@ -164,7 +164,8 @@ impl fmt::Debug for Health {
 }
 
 impl Health {
-    /// The last answer of each probe, as it is now.
+    /// The last answer of each probe, as it is now. A probe leaves the
+    /// snapshot when the router serving it is dropped.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -219,7 +220,7 @@ impl Health {
     /// let mut health = lifecycle.health();
     ///
     /// let request = Request::get("/healthz/ready").body(Body::empty()).unwrap();
-    /// app.oneshot(request).await.unwrap();
+    /// app.clone().oneshot(request).await.unwrap();
     ///
     /// tokio::time::timeout(Duration::from_secs(1), health.changed()).await.unwrap();
     /// let snapshot = health.snapshot();
@@ -268,9 +269,10 @@ impl Health {
     /// let mut health = lifecycle.health();
     ///
     /// // The kubelet asks, elsewhere.
+    /// let server = app.clone();
     /// tokio::spawn(async move {
     ///     let request = Request::get("/healthz/ready").body(Body::empty()).unwrap();
-    ///     app.oneshot(request).await.unwrap();
+    ///     server.oneshot(request).await.unwrap();
     /// });
     ///
     /// let ready = health.wait_for(Snapshot::is_ready).await;
