@@ -79,8 +79,8 @@ impl Registry {
 /// Registers the probes of a router served under `router` (its prefix)
 /// with `lifecycle`, and names that router in their metrics and spans.
 pub(crate) fn register(lifecycle: &Lifecycle, router: &str, live: &Runner, ready: &Runner) {
-    lifecycle.registry().add(router, Probe::Live, live);
-    lifecycle.registry().add(router, Probe::Ready, ready);
+    lifecycle.registry().add(router, Probe::Liveness, live);
+    lifecycle.registry().add(router, Probe::Readiness, ready);
 }
 
 /// Registers the probe of a single route, which has no prefix.
@@ -164,7 +164,8 @@ impl fmt::Debug for Health {
 }
 
 impl Health {
-    /// The last answer of each probe, as it is now.
+    /// The last answer of each probe, as it is now. A probe leaves the
+    /// snapshot when the router serving it is dropped.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -219,7 +220,7 @@ impl Health {
     /// let mut health = lifecycle.health();
     ///
     /// let request = Request::get("/healthz/ready").body(Body::empty()).unwrap();
-    /// app.oneshot(request).await.unwrap();
+    /// app.clone().oneshot(request).await.unwrap();
     ///
     /// tokio::time::timeout(Duration::from_secs(1), health.changed()).await.unwrap();
     /// let snapshot = health.snapshot();
@@ -268,9 +269,10 @@ impl Health {
     /// let mut health = lifecycle.health();
     ///
     /// // The kubelet asks, elsewhere.
+    /// let server = app.clone();
     /// tokio::spawn(async move {
     ///     let request = Request::get("/healthz/ready").body(Body::empty()).unwrap();
-    ///     app.oneshot(request).await.unwrap();
+    ///     server.oneshot(request).await.unwrap();
     /// });
     ///
     /// let ready = health.wait_for(Snapshot::is_ready).await;
@@ -315,9 +317,9 @@ async fn change<T>(receiver: &mut watch::Receiver<T>) {
 #[non_exhaustive]
 pub enum Probe {
     /// `#[healthz::live]`, or [`Healthz::live`](crate::Healthz::live).
-    Live,
+    Liveness,
     /// `#[healthz::ready]`, or [`Healthz::ready`](crate::Healthz::ready).
-    Ready,
+    Readiness,
 }
 
 impl Probe {
@@ -325,12 +327,12 @@ impl Probe {
     /// `probe` label.
     ///
     /// ```
-    /// assert_eq!(healthz::health::Probe::Ready.as_str(), "ready");
+    /// assert_eq!(healthz::health::Probe::Readiness.as_str(), "ready");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
-            Probe::Live => "live",
-            Probe::Ready => "ready",
+            Probe::Liveness => "live",
+            Probe::Readiness => "ready",
         }
     }
 }
@@ -412,7 +414,7 @@ impl Snapshot {
     /// assert_eq!(lifecycle.health().snapshot().live().unwrap().router(), "/healthz");
     /// ```
     pub fn live(&self) -> Option<&ProbeState> {
-        self.last(Probe::Live)
+        self.last(Probe::Liveness)
     }
 
     /// The readiness probe of the router built last.
@@ -427,7 +429,7 @@ impl Snapshot {
     /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().status(), None);
     /// ```
     pub fn ready(&self) -> Option<&ProbeState> {
-        self.last(Probe::Ready)
+        self.last(Probe::Readiness)
     }
 
     /// Whether there is a readiness probe and every one passed (a warning
@@ -445,7 +447,7 @@ impl Snapshot {
         let mut ready = self
             .probes
             .iter()
-            .filter(|probe| probe.probe == Probe::Ready);
+            .filter(|probe| probe.probe == Probe::Readiness);
         let mut any = false;
         let all = ready.all(|probe| {
             any = true;
@@ -497,7 +499,7 @@ impl ProbeState {
     /// let lifecycle = healthz::Lifecycle::new();
     /// let app: axum::Router = healthz::Healthz::new()
     ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
-    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().probe(), Probe::Ready);
+    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().probe(), Probe::Readiness);
     /// ```
     pub fn probe(&self) -> Probe {
         self.probe

@@ -232,7 +232,7 @@ where
         <Probes as Live<L, S>>::OPTIONS,
         <Probes as Live<L, S>>::check,
     );
-    crate::health::register_route(lifecycle(), Probe::Live, &live.runner);
+    crate::health::register_route(lifecycle(), Probe::Liveness, &live.runner);
     live.gated(Gate::Live, lifecycle()).whole()
 }
 
@@ -261,7 +261,7 @@ where
         <Probes as Ready<R, S>>::OPTIONS,
         <Probes as Ready<R, S>>::check,
     );
-    crate::health::register_route(lifecycle(), Probe::Ready, &ready.runner);
+    crate::health::register_route(lifecycle(), Probe::Readiness, &ready.runner);
     ready.gated(Gate::Ready, lifecycle()).whole()
 }
 
