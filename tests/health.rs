@@ -119,3 +119,37 @@ async fn the_snapshot_and_its_changes_follow_the_runs() {
     );
     consumer.abort();
 }
+
+#[tokio::test]
+async fn what_the_app_says_of_itself_is_in_the_view_too() {
+    let lifecycle = Lifecycle::new();
+    let app = Healthz::new()
+        .live(|| ())
+        .ready(|| true)
+        .lifecycle(lifecycle.clone())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 200);
+    let mut health = lifecycle.health();
+    assert!(health.snapshot().is_ready());
+
+    // A waiting consumer wakes when a hold is taken, with no run.
+    let waiting = tokio::spawn({
+        let mut health = lifecycle.health();
+        async move { health.wait_for(|now| !now.is_ready()).await }
+    });
+    let hold = lifecycle.hold_not_ready("Reconnecting to the broker");
+    let snapshot = within("the hold seen", waiting).await.unwrap();
+    let ready = snapshot.ready().unwrap();
+    assert_eq!(ready.status(), Some(Status::Fail));
+    assert_eq!(ready.title(), Some("Reconnecting to the broker"));
+
+    drop(hold);
+    let snapshot = within("the release seen", health.wait_for(Snapshot::is_ready)).await;
+    assert_eq!(snapshot.ready().unwrap().title(), None);
+    lifecycle.mark_broken("Schema too new");
+    assert_eq!(
+        health.snapshot().live().unwrap().title(),
+        Some("Schema too new")
+    );
+}

@@ -35,6 +35,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 use crate::Lifecycle;
+use crate::lifecycle::Gate;
 use crate::report::{CheckReport, Status as CheckStatus};
 use crate::runner::{Answer, Latest, Runner};
 
@@ -109,6 +110,8 @@ impl Lifecycle {
         let mut health = Health {
             registry: self.registry().0.subscribe(),
             probes: Vec::new(),
+            lifecycle: self.clone(),
+            signals: self.changes(),
         };
         health.adopt();
         health
@@ -153,6 +156,10 @@ pub struct Health {
     /// The probes as last seen by this handle, whose receivers mark what it
     /// has seen.
     probes: Vec<Registered>,
+    /// What the app says of itself, which answers for a probe while it
+    /// holds it down.
+    lifecycle: Lifecycle,
+    signals: watch::Receiver<()>,
 }
 
 impl fmt::Debug for Health {
@@ -184,9 +191,14 @@ impl Health {
             .map(|probe| {
                 let latest = probe.state.borrow().clone();
                 let age = latest.answer.as_ref().map(|_| latest.at.elapsed());
+                let gate = match probe.probe {
+                    Probe::Liveness => Gate::Live,
+                    Probe::Readiness => Gate::Ready,
+                };
                 ProbeState {
                     router: probe.router.clone(),
                     probe: probe.probe,
+                    said: self.lifecycle.gate(gate).and_then(|report| report.title),
                     answer: latest.answer,
                     age,
                     produced_at: age.and_then(|age| SystemTime::now().checked_sub(age)),
@@ -236,6 +248,7 @@ impl Health {
                 .map(|probe| Box::pin(change(&mut probe.state)) as _)
                 .collect();
             changes.push(Box::pin(change(registry)));
+            changes.push(Box::pin(change(&mut self.signals)));
             poll_fn(|cx| {
                 // Polled in turn: each keeps its place in the queue of
                 // waiters until one is ready.
@@ -299,6 +312,7 @@ impl Health {
         for probe in &mut self.probes {
             probe.state.mark_unchanged();
         }
+        self.signals.mark_unchanged();
     }
 }
 
@@ -432,12 +446,10 @@ impl Snapshot {
         self.last(Probe::Readiness)
     }
 
-    /// Whether there is a readiness probe and every one passed (a warning
-    /// passes) at its last run. False until a run has answered.
-    ///
-    /// It reflects the probes' runs, not the [`Lifecycle`]'s own say: read
-    /// [`Lifecycle::is_shutting_down`] and [`Lifecycle::not_ready_reason`]
-    /// for that.
+    /// Whether there is a readiness probe and every one passes as its
+    /// endpoint would answer now: its last run passed (a warning passes)
+    /// and the [`Lifecycle`] does not hold it down (not ready, held,
+    /// broken, shutting down). False until a run has answered.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -466,6 +478,8 @@ impl Snapshot {
 pub struct ProbeState {
     router: Arc<str>,
     probe: Probe,
+    /// The lifecycle's title while it answers for the probe.
+    said: Option<String>,
     answer: Option<Arc<Answer>>,
     age: Option<Duration>,
     produced_at: Option<SystemTime>,
@@ -505,7 +519,9 @@ impl ProbeState {
         self.probe
     }
 
-    /// How its last run answered; `None` until a run has ended.
+    /// How its endpoint answers now: `Fail` while the [`Lifecycle`] answers
+    /// for it (held down, broken, shutting down, a late heartbeat), else how
+    /// its last run answered; `None` until a run has ended.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -514,6 +530,9 @@ impl ProbeState {
     /// assert_eq!(lifecycle.health().snapshot().live().unwrap().status(), None);
     /// ```
     pub fn status(&self) -> Option<Status> {
+        if self.said.is_some() {
+            return Some(Status::Fail);
+        }
         let report = &self.answer.as_ref()?.report;
         if report.title.is_some() {
             return Some(Status::Fail);
@@ -534,7 +553,8 @@ impl ProbeState {
         self.status().is_some_and(Status::passed)
     }
 
-    /// The title the probe answered with when it failed, as in its body.
+    /// The title its endpoint answers with while it fails, as in its body:
+    /// the lifecycle's while it answers for the probe, else the last run's.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -543,6 +563,9 @@ impl ProbeState {
     /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().title(), None);
     /// ```
     pub fn title(&self) -> Option<&str> {
+        if let Some(said) = &self.said {
+            return Some(said);
+        }
         self.answer.as_ref()?.report.title.as_deref()
     }
 

@@ -72,7 +72,7 @@ struct State {
     /// [`Lifecycle::health`].
     probes: Registry,
     /// Notified at each change of the above, for the readers that follow
-    /// them (gRPC `Watch`).
+    /// them (the app's health view, gRPC `Watch`).
     changes: watch::Sender<()>,
 }
 
@@ -522,7 +522,6 @@ impl Lifecycle {
     /// started, held, released, broken, a heartbeat watched, ended or
     /// finished, shutting down. A heartbeat going late is not an event: it
     /// is read when asked.
-    #[cfg_attr(not(feature = "grpc"), allow(dead_code))]
     pub(crate) fn changes(&self) -> watch::Receiver<()> {
         self.state.changes.subscribe()
     }
