@@ -4,7 +4,14 @@
 //! connection, as the kubelet sends them. And the cost of a heartbeat's
 //! beat.
 //!
-//! `cargo bench --bench probe`
+//! Then what observing runs adds: a request served a cached answer, which
+//! records nothing, and both with a Prometheus recorder installed, as an app
+//! with the `metrics` feature has. Spans are at `DEBUG`, and no subscriber
+//! is installed, so every case also shows what an uninterested subscriber
+//! costs.
+//!
+//! `cargo bench --bench probe` (with `metrics`), and
+//! `cargo bench --bench probe --no-default-features` (without).
 
 use axum::Router;
 use axum::body::Body;
@@ -128,6 +135,50 @@ fn probe_over_http(c: &mut Criterion) {
     group.finish();
 }
 
+/// A sync probe run at each request, and one whose answer is cached: the
+/// per-run and per-request costs, through the router alone.
+fn observed(c: &mut Criterion, group: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let run: Router = healthz::Healthz::new()
+        .live(|| ())
+        .ready(|| ())
+        .lifecycle(healthz::Lifecycle::new())
+        .router();
+    let cached: Router = healthz::Healthz::new()
+        .live_with(
+            healthz::Options::DEFAULT.with_cache(std::time::Duration::from_secs(3600)),
+            || (),
+        )
+        .ready(|| ())
+        .lifecycle(healthz::Lifecycle::new())
+        .router();
+    let mut group = c.benchmark_group(group);
+    group.bench_function("a run per request", |b| {
+        b.to_async(&runtime).iter(|| call(&run, "/healthz/live"))
+    });
+    group.bench_function("cached answer", |b| {
+        b.to_async(&runtime).iter(|| call(&cached, "/healthz/live"))
+    });
+    group.finish();
+}
+
+fn without_recorder(c: &mut Criterion) {
+    observed(c, "no recorder");
+}
+
+/// Last: the recorder stays installed for the rest of the process.
+fn with_recorder(c: &mut Criterion) {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .unwrap();
+    observed(c, "Prometheus recorder");
+    // What the runs recorded, so that the numbers are of real records.
+    assert_eq!(
+        cfg!(feature = "metrics"),
+        handle.render().contains("healthz_probe_runs_total")
+    );
+}
+
 /// `Heartbeat::beat`, called from the app's hottest loops.
 fn heartbeat(c: &mut Criterion) {
     let lifecycle = healthz::Lifecycle::new();
@@ -136,5 +187,12 @@ fn heartbeat(c: &mut Criterion) {
     beat.finish();
 }
 
-criterion_group!(benches, probe_path, probe_over_http, heartbeat);
+criterion_group!(
+    benches,
+    probe_path,
+    probe_over_http,
+    heartbeat,
+    without_recorder,
+    with_recorder
+);
 criterion_main!(benches);
