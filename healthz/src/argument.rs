@@ -98,6 +98,12 @@ impl std::error::Error for Rejected {}
 #[doc(hidden)]
 pub struct Argument<T>(PhantomData<T>);
 
+impl<T> fmt::Debug for Argument<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Argument<{}>", type_name::<T>())
+    }
+}
+
 impl<T> Argument<T> {
     #[doc(hidden)]
     pub const fn new() -> Self {
@@ -106,6 +112,7 @@ impl<T> Argument<T> {
 }
 
 #[doc(hidden)]
+#[derive(Debug)]
 pub struct ReadsBody;
 
 #[doc(hidden)]

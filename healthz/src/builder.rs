@@ -433,6 +433,18 @@ pub struct Returns<Args>(PhantomData<fn() -> Args>);
 #[doc(hidden)]
 pub struct Awaits<Args>(PhantomData<fn() -> Args>);
 
+impl<Args> fmt::Debug for Returns<Args> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Returns")
+    }
+}
+
+impl<Args> fmt::Debug for Awaits<Args> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Awaits")
+    }
+}
+
 macro_rules! probe_fn {
     ($($arg:ident),*) => {
         impl<F, Out, $($arg,)*> ProbeFn<Returns<($($arg,)*)>> for F

@@ -187,6 +187,16 @@ pub enum Outcome {
     Blocking(Box<dyn FnOnce() -> Outcome + Send>),
 }
 
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Done(result) => f.debug_tuple("Done").field(result).finish(),
+            Outcome::Checks(checks) => f.debug_tuple("Checks").field(checks).finish(),
+            Outcome::Blocking(_) => f.write_str("Blocking"),
+        }
+    }
+}
+
 impl Outcome {
     #[doc(hidden)]
     pub fn blocking(call: impl FnOnce() -> Outcome + Send + 'static) -> Outcome {

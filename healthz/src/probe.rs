@@ -41,6 +41,7 @@ use crate::options::Options;
 /// fn has_live_probe<M, P: Live<M, ()>>() {}
 /// has_live_probe::<_, Probes>();
 /// ```
+#[derive(Debug)]
 pub struct Probes {
     _never: (),
 }
