@@ -13,11 +13,12 @@ use axum::Router;
 use axum::http::request::Parts;
 
 use crate::Options;
-use crate::checks::{IntoOutcome, Outcome};
+use crate::base::checks::{IntoOutcome, Outcome};
+use crate::base::kind::Kind;
 use crate::lifecycle::{Lifecycle, lifecycle};
-use crate::probe::{Kind, ProbeArgument};
-use crate::router::{Assemble, Endpoint, Http};
-use crate::runner::Evaluation;
+use crate::probe::ProbeArgument;
+use crate::run::Evaluation;
+use crate::serve::{Assemble, Endpoint, Http};
 
 /// A probe router built from functions or closures, for what attributes
 /// cannot do: several apps with different probes in one binary (integration

@@ -59,12 +59,16 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_server::Health;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
+use crate::Healthz;
+use crate::base::kind::Kind;
+use crate::base::sync::lock;
 use crate::builder::{LiveGiven, ReadyGiven};
+use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};
-use crate::probe::{Kind, Live, Probes, Ready};
-use crate::router::{Assemble, Endpoint, assemble, attributed};
-use crate::runner::{Evaluation, Latest, lock};
-use crate::{Healthz, health};
+use crate::probe::router::attributed;
+use crate::probe::{Live, Probes, Ready};
+use crate::run::{Evaluation, Latest};
+use crate::serve::{Assemble, Endpoint, assemble};
 
 pub use tonic_health::pb::health_server::HealthServer;
 
@@ -322,7 +326,7 @@ impl<S> Assemble<S> for Alone<S> {
         FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
         FutR: Future<Output = Evaluation> + Send + 'static,
     {
-        health::register(lifecycle, "grpc", &live.runner, &ready.runner);
+        register(lifecycle, "grpc", &live.runner, &ready.runner);
         let Alone(grpc, state) = self;
         HealthServer::new(HealthService {
             probes: Arc::new(Watched::new(live, ready, lifecycle, grpc.watch_interval)),

@@ -328,48 +328,38 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod argument;
+mod base;
 pub mod builder;
-mod checks;
 #[cfg(any(feature = "sqlx", feature = "redis", feature = "tcp", feature = "http"))]
 #[cfg_attr(
     docsrs,
     doc(cfg(any(feature = "sqlx", feature = "redis", feature = "tcp", feature = "http")))
 )]
 pub mod deps;
-mod error;
+mod format;
 #[cfg(feature = "grpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
 pub mod grpc;
 pub mod health;
-mod heartbeat;
-mod hold;
-mod json;
 mod lifecycle;
 mod observe;
-mod options;
 pub mod probe;
-mod probe_result;
-mod render;
 mod report;
-mod request;
-mod response;
-mod router;
-mod runner;
-mod signal;
+mod run;
+mod serve;
 
 #[doc(hidden)]
 pub mod __private;
 
+pub use base::checks::Checks;
+pub use base::error::HealthError;
+pub use base::options::Options;
+pub use base::probe_result::ProbeResult;
 pub use builder::Healthz;
-pub use checks::Checks;
-pub use error::HealthError;
 pub use health::Health;
-pub use heartbeat::Heartbeat;
-pub use hold::ReadinessHold;
+pub use lifecycle::heartbeat::Heartbeat;
+pub use lifecycle::hold::ReadinessHold;
 pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal};
-pub use options::Options;
-pub use probe_result::ProbeResult;
-pub use router::{live_route, ready_route, router, router_at, startup_route};
+pub use probe::router::{live_route, ready_route, router, router_at, startup_route};
 
 pub use healthz_macros::{live, ready};

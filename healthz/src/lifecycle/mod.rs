@@ -1,7 +1,14 @@
 //! What the application says about itself, as opposed to what its probes
 //! find: whether it has started, whether it holds readiness down, whether
 //! its background loops still beat, whether it is broken, and whether it
-//! is shutting down.
+//! is shutting down; with the OS signals, and the registry of the probes
+//! the app's health view reads. The other writer of health state, beside
+//! the engine; it depends on `base`, `report` and `run`.
+
+pub(crate) mod heartbeat;
+pub(crate) mod hold;
+pub(crate) mod registry;
+mod signal;
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -11,11 +18,12 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::health::Registry;
-use crate::heartbeat::{Beat, Heartbeat};
-use crate::hold::ReadinessHold;
+use crate::base::sync::lock;
+use crate::lifecycle::heartbeat::{Beat, Heartbeat};
+use crate::lifecycle::hold::ReadinessHold;
+use crate::lifecycle::registry::Registry;
+use crate::lifecycle::signal::{OsSignals, Signals};
 use crate::report::{CheckReport, Report, Status};
-use crate::runner::lock;
 
 /// The readiness title while the server drains before shutting down.
 const SHUTTING_DOWN: &str = "The server is shutting down";
@@ -480,7 +488,7 @@ impl Lifecycle {
     ///
     /// Outside a Tokio runtime, or if the signal handlers cannot be installed.
     pub fn shutdown_signal(&self, drain: Duration) -> impl Future<Output = ()> + Send + 'static {
-        let signals = crate::signal::OsSignals::install();
+        let signals = OsSignals::install();
         self.clone().drain_on(signals, drain)
     }
 
@@ -637,11 +645,6 @@ impl std::fmt::Debug for Lifecycle {
             .field("shutting_down", &self.is_shutting_down())
             .finish()
     }
-}
-
-/// A source of shutdown signals, named for the log.
-pub(crate) trait Signals: Send + 'static {
-    fn recv(&mut self) -> impl Future<Output = &'static str> + Send;
 }
 
 #[cfg(test)]

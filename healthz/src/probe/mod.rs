@@ -19,14 +19,17 @@
 //! both_probes::<_, _, Probes>();
 //! ```
 
+pub(crate) mod argument;
+pub(crate) mod router;
+
 use std::future::Future;
 
 use axum::http::request::Parts;
 
 use crate::HealthError;
-pub use crate::argument::ProbeArgument;
-use crate::checks::Outcome;
-use crate::options::Options;
+use crate::base::checks::Outcome;
+use crate::base::options::Options;
+pub use argument::ProbeArgument;
 
 /// The type the probe attributes implement [`Live`] and [`Ready`] for.
 ///
@@ -132,23 +135,4 @@ pub trait Ready<M, S> {
         parts: Parts,
         state: S,
     ) -> impl Future<Output = Result<Outcome, HealthError>> + Send + 'static;
-}
-
-/// Which probe an endpoint serves; it names the probe in fixed titles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Live,
-    Ready,
-    /// Liveness, once the app has started.
-    Startup,
-}
-
-impl Kind {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Kind::Live => "live",
-            Kind::Ready => "ready",
-            Kind::Startup => "startup",
-        }
-    }
 }

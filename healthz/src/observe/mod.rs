@@ -6,7 +6,8 @@
 //! Spans go through `tracing` as logs do, and cost a check of the
 //! subscriber's interest when nobody listens. Metrics are compiled only with
 //! their feature; without it, [`metrics`] is a stand-in of empty functions,
-//! so the runner reads the same either way.
+//! so the runner reads the same either way. It depends on `base` and
+//! `report`.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,9 +17,9 @@ use std::time::Duration;
 use tracing::Span;
 use tracing::field::Empty;
 
-use crate::probe::Kind;
+use crate::base::kind::Kind;
+use crate::base::sync::lock;
 use crate::report::{Cause, Finding, Report, Status};
-use crate::runner::lock;
 
 #[cfg(feature = "metrics")]
 mod metrics;

@@ -131,7 +131,7 @@ impl Checks {
     ///
     /// If no check was added yet.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.last("timeout").timeout = Some(crate::options::timeout_within_bounds(timeout));
+        self.last("timeout").timeout = Some(crate::base::options::timeout_within_bounds(timeout));
         self
     }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 
-use crate::json;
-use crate::probe::Kind;
+use crate::base::kind::Kind;
+use crate::format::json;
 use crate::report::{CheckReport, Report, Status};
 
 /// The kubelet reads at most 10 KiB of a probe's body.
@@ -225,10 +225,6 @@ impl std::fmt::Display for Age {
         }
     }
 }
-
-/// The media type of the IETF draft "Health Check Response Format for HTTP
-/// APIs".
-pub(crate) const HEALTH_JSON: &str = "application/health+json";
 
 /// The body in the IETF health check response format.
 pub(crate) fn health_json(report: &Report) -> Vec<u8> {

@@ -8,29 +8,35 @@
 //! and costs no task; one that waits is spawned onto the runtime, so it
 //! goes on to its end even if every request waiting for it goes away, and
 //! its answer is still shared and cached.
+//!
+//! The engine, writer of each probe's health state. It depends on `base`,
+//! `report`, `format` (an answer's bytes are rendered once per run) and
+//! `observe` (each finished run is reported once).
 
-use std::any::Any;
-use std::fmt;
+pub(crate) mod bounded;
+pub(crate) mod named;
+
 use std::future::{Future, poll_fn};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use tokio::sync::{Notify, watch};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::HealthError;
-use crate::checks::Outcome;
+use crate::base::checks::Outcome;
+use crate::base::kind::Kind;
+use crate::base::options::Options;
+use crate::base::sync::lock;
+use crate::format::render;
 use crate::observe::{Observer, RunRecord};
-use crate::options::{Options, Spelled};
-use crate::probe::Kind;
-use crate::render;
 use crate::report::{Cause, Finding, Report, Selection};
+use bounded::{Stopped, stopped_error};
 
 /// One run's answer, with its Flask-Healthz body rendered once, so that
 /// every request it serves writes bytes already there.
@@ -147,12 +153,6 @@ enum Entry {
     Stale(Arc<Answer>, Duration),
     Lead,
     Wait(Arc<Waiters>),
-}
-
-/// The crate's locks guard plain values replaced whole, so a panic elsewhere
-/// cannot leave them half-written.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Runner {
@@ -385,7 +385,7 @@ impl Runner {
         Fut: Future<Output = Evaluation>,
     {
         let (kind, timeout) = (self.kind, self.options.timeout());
-        let mut outcome = bounded(check, deadline).await;
+        let mut outcome = bounded::bounded(check, deadline).await;
         while let Ok(Ok(Outcome::Blocking(call))) = outcome {
             outcome = self.call_blocking(call, deadline).await;
         }
@@ -393,7 +393,7 @@ impl Runner {
             Ok(Ok(Outcome::Checks(checks))) => {
                 // Boxed: named checks are the rare path, and inline they would make
                 // every run's future several times larger.
-                let (report, findings) = Box::pin(Report::run(checks, deadline, timeout)).await;
+                let (report, findings) = Box::pin(named::run(checks, deadline, timeout)).await;
                 return (report, findings, true);
             }
             Ok(Ok(Outcome::Done(result))) => {
@@ -427,7 +427,7 @@ impl Runner {
             let _held = held;
             call()
         });
-        match bounded(thread, deadline).await {
+        match bounded::bounded(thread, deadline).await {
             Ok(Ok(outcome)) => Ok(Ok(outcome)),
             Ok(Err(error)) => match error.try_into_panic() {
                 Ok(panic) => Err(Stopped::Panicked(panic)),
@@ -465,83 +465,6 @@ impl Drop for HeldThread {
         self.0.store(false, Ordering::Release);
     }
 }
-
-/// The failure of a check that timed out or panicked.
-pub(crate) fn stopped_error(stopped: Stopped, name: &str, timeout: Duration) -> HealthError {
-    match stopped {
-        Stopped::TimedOut => HealthError::new(format!(
-            "The {name} check timed out after {}",
-            Spelled(timeout)
-        )),
-        Stopped::Panicked(panic) => {
-            HealthError::with_source(format!("The {name} check panicked"), Panicked::from(panic))
-        }
-    }
-}
-
-pub(crate) enum Stopped {
-    TimedOut,
-    Panicked(Box<dyn Any + Send>),
-}
-
-impl Stopped {
-    pub(crate) fn cause(&self) -> Cause {
-        match self {
-            Stopped::TimedOut => Cause::TimedOut,
-            Stopped::Panicked(_) => Cause::Panicked,
-        }
-    }
-}
-
-/// Runs `check` with panics caught until `deadline`, when it is dropped.
-/// The timer is armed only if the check does not finish at its first poll,
-/// so a check that never waits costs no timer.
-pub(crate) async fn bounded<F: Future>(check: F, deadline: Instant) -> Result<F::Output, Stopped> {
-    let mut check = pin!(check);
-    let mut timer = pin!(None::<Sleep>);
-    poll_fn(|cx| {
-        // The check is dropped right after a panic, never polled again, so
-        // no broken state of it can be observed.
-        match catch_unwind(AssertUnwindSafe(|| check.as_mut().poll(cx))) {
-            Ok(Poll::Ready(output)) => return Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => {}
-            Err(panic) => return Poll::Ready(Err(Stopped::Panicked(panic))),
-        }
-        if timer.is_none() {
-            timer.set(Some(tokio::time::sleep_until(deadline)));
-        }
-        match timer.as_mut().as_pin_mut().map(|timer| timer.poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(Err(Stopped::TimedOut)),
-            _ => Poll::Pending,
-        }
-    })
-    .await
-}
-
-/// A check's panic message, for the log only.
-#[derive(Debug)]
-struct Panicked(String);
-
-impl From<Box<dyn Any + Send>> for Panicked {
-    fn from(payload: Box<dyn Any + Send>) -> Self {
-        let message = match payload.downcast::<String>() {
-            Ok(message) => *message,
-            Err(payload) => match payload.downcast::<&'static str>() {
-                Ok(message) => (*message).to_owned(),
-                Err(_) => "a panic without a message".to_owned(),
-            },
-        };
-        Panicked(message)
-    }
-}
-
-impl fmt::Display for Panicked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Panicked {}
 
 #[cfg(test)]
 mod tests {

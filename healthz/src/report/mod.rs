@@ -1,20 +1,12 @@
-//! What one run of a probe found, how its named checks run, and how a
-//! request's selection (`?exclude=`, `/<probe>/<check>`) narrows the answer.
+//! What one run of a probe found, for every reader, and how a request's
+//! selection (`?exclude=`, `/<probe>/<check>`) narrows it. It depends on
+//! `base` alone.
 
 use std::borrow::Cow;
-use std::future::{Future, poll_fn};
-use std::pin::Pin;
-use std::task::Poll;
 use std::time::Duration;
 
-use tokio::time::Instant;
-use tracing::{Instrument, Span};
-
 use crate::HealthError;
-use crate::checks::Checks;
-use crate::observe;
-use crate::probe::Kind;
-use crate::runner::{Stopped, bounded, stopped_error};
+use crate::base::kind::Kind;
 
 /// What one run of a probe found, for every answer format.
 #[derive(Clone, Debug, Default)]
@@ -94,7 +86,7 @@ impl Selection {
 }
 
 /// The title a failure answers with: its reason, or a fixed one.
-fn title(error: &HealthError, name: &str) -> String {
+pub(crate) fn title(error: &HealthError, name: &str) -> String {
     match error.reason() {
         Some(reason) => reason.to_owned(),
         None => format!("The {name} check failed"),
@@ -103,7 +95,7 @@ fn title(error: &HealthError, name: &str) -> String {
 
 /// The probe's title for these checks: `None` unless one that is not
 /// warning-only failed.
-fn verdict(checks: &[CheckReport]) -> Option<String> {
+pub(crate) fn verdict(checks: &[CheckReport]) -> Option<String> {
     let failed: Vec<&CheckReport> = checks
         .iter()
         .filter(|check| check.status == Status::Fail)
@@ -162,99 +154,6 @@ impl Report {
         for finding in &mut findings {
             finding.cause = cause;
         }
-        (report, findings)
-    }
-
-    /// Runs every check concurrently, each until its own timeout or the
-    /// probe's `deadline` (`timeout` after the probe started), whichever
-    /// comes first.
-    pub(crate) async fn run(
-        checks: Checks,
-        deadline: Instant,
-        timeout: Duration,
-    ) -> (Report, Vec<Finding>) {
-        let started = Instant::now();
-        let mut runs: Vec<Run> = checks
-            .entries
-            .into_iter()
-            .map(|check| {
-                // The title names the limit that applies, not the time left
-                // at the start, so that it reads the same at every run.
-                let (until, bound) = match check.timeout {
-                    Some(own) if started + own < deadline => (started + own, own),
-                    _ => (deadline, timeout),
-                };
-                let span = observe::check_span(&check.name);
-                Run {
-                    future: Box::pin(bounded(check.future, until).instrument(span.clone())),
-                    name: check.name,
-                    warn_only: check.warn_only,
-                    bound,
-                    span,
-                    done: None,
-                }
-            })
-            .collect();
-
-        // Poll every unfinished check at each wake-up: a handful of checks,
-        // so this is simpler than spawning them, and no slower.
-        poll_fn(|cx| {
-            let mut pending = false;
-            for run in runs.iter_mut().filter(|run| run.done.is_none()) {
-                match run.future.as_mut().poll(cx) {
-                    Poll::Ready(result) => {
-                        let duration = started.elapsed();
-                        let cause = cause(&result);
-                        observe::check_ended(&run.span, run.warn_only, cause, duration);
-                        run.done = Some((result, duration));
-                    }
-                    Poll::Pending => pending = true,
-                }
-            }
-            if pending {
-                Poll::Pending
-            } else {
-                Poll::Ready(())
-            }
-        })
-        .await;
-
-        let mut report = Report::default();
-        let mut findings = Vec::new();
-        for run in runs {
-            let (result, duration) = run.done.expect("every check finished");
-            let cause = cause(&result).unwrap_or(Cause::Failed);
-            let result =
-                result.unwrap_or_else(|stopped| Err(stopped_error(stopped, &run.name, run.bound)));
-            let (status, title) = match result {
-                Ok(()) => (Status::Pass, None),
-                Err(error) => {
-                    let title = title(&error, &run.name);
-                    let warn_only = run.warn_only || error.is_warn_only();
-                    findings.push(Finding {
-                        check: Some(run.name.clone()),
-                        error,
-                        warn_only,
-                        cause,
-                    });
-                    (
-                        if warn_only {
-                            Status::Warn
-                        } else {
-                            Status::Fail
-                        },
-                        Some(title),
-                    )
-                }
-            };
-            report.checks.push(CheckReport {
-                name: run.name,
-                status,
-                title,
-                duration: Some(duration),
-            });
-        }
-        report.title = verdict(&report.checks);
         (report, findings)
     }
 
@@ -317,28 +216,6 @@ impl Report {
         selected.title = verdict(&selected.checks);
         Some(selected)
     }
-}
-
-/// A check's result, or why it was stopped.
-type Ended = Result<Result<(), HealthError>, Stopped>;
-
-/// Why a check failed; `None` when it passed.
-fn cause(ended: &Ended) -> Option<Cause> {
-    match ended {
-        Ok(Ok(())) => None,
-        Ok(Err(_)) => Some(Cause::Failed),
-        Err(stopped) => Some(stopped.cause()),
-    }
-}
-
-struct Run {
-    name: Cow<'static, str>,
-    warn_only: bool,
-    /// How long it was allowed, for the title if it runs out.
-    bound: Duration,
-    future: Pin<Box<dyn Future<Output = Ended> + Send>>,
-    span: Span,
-    done: Option<(Ended, Duration)>,
 }
 
 #[cfg(test)]

@@ -6,16 +6,18 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use crate::json::{self, Problem};
-use crate::probe::Kind;
-use crate::render;
+use crate::base::kind::Kind;
+use crate::format;
+use crate::format::json::{self, Problem};
+use crate::format::render;
 use crate::report::Report;
-use crate::request::Format;
-use crate::runner::Answer;
+use crate::run::Answer;
+use crate::serve::request::Format;
 
-const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
+const PROBLEM_JSON: HeaderValue = HeaderValue::from_static(format::PROBLEM_JSON);
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
-const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static(format::TEXT_PLAIN);
+const HEALTH_JSON: HeaderValue = HeaderValue::from_static(format::HEALTH_JSON);
 
 /// The response for a whole answer in Flask-Healthz's format, from the
 /// bytes its run rendered.
@@ -34,10 +36,7 @@ pub(crate) fn probe(
     let (body, content_type) = match format {
         Format::Plain => (render::plain(report), PROBLEM_JSON),
         Format::Verbose => (render::verbose(kind, report, stale), TEXT_PLAIN),
-        Format::HealthJson => (
-            render::health_json(report),
-            HeaderValue::from_static(render::HEALTH_JSON),
-        ),
+        Format::HealthJson => (render::health_json(report), HEALTH_JSON),
     };
     answer_with(
         status(report.title.is_none()),

@@ -4,7 +4,7 @@ use axum::extract::Query;
 use axum::http::header::ACCEPT;
 use axum::http::request::Parts;
 
-use crate::render::HEALTH_JSON;
+use crate::format::HEALTH_JSON;
 use crate::report::Selection;
 
 /// The format of the answer.

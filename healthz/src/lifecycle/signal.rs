@@ -1,7 +1,12 @@
 //! The operating system's shutdown signals: SIGTERM, which Kubernetes sends,
 //! and Ctrl-C.
 
-use crate::lifecycle::Signals;
+use std::future::Future;
+
+/// A source of shutdown signals, named for the log.
+pub(crate) trait Signals: Send + 'static {
+    fn recv(&mut self) -> impl Future<Output = &'static str> + Send;
+}
 
 #[cfg(unix)]
 pub(crate) struct OsSignals {

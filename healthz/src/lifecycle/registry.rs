@@ -1,0 +1,94 @@
+//! The probes registered with a lifecycle by the routers built with it:
+//! what the app's health view reads.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::lifecycle::Lifecycle;
+use crate::run::{Latest, Runner};
+
+/// The probes registered with one [`Lifecycle`] by the routers built with
+/// it, each as a receiver of its runner's state.
+pub(crate) struct Registry(pub(crate) watch::Sender<Vec<Registered>>);
+
+#[derive(Clone)]
+pub(crate) struct Registered {
+    pub(crate) router: Arc<str>,
+    pub(crate) probe: Probe,
+    pub(crate) state: watch::Receiver<Latest>,
+}
+
+impl Registered {
+    /// Whether the router serving the probe was dropped: its state can
+    /// change no more.
+    pub(crate) fn is_gone(&self) -> bool {
+        self.state.has_changed().is_err()
+    }
+}
+
+impl Registry {
+    pub(crate) fn new() -> Self {
+        Registry(watch::Sender::new(Vec::new()))
+    }
+
+    fn add(&self, router: &str, probe: Probe, runner: &Runner) {
+        runner.observer().serve_under(router);
+        let registered = Registered {
+            router: Arc::from(router),
+            probe,
+            state: runner.state().subscribe(),
+        };
+        self.0.send_modify(|probes| {
+            probes.retain(|probe| !probe.is_gone());
+            probes.push(registered);
+        });
+    }
+}
+
+/// Registers the probes of a router served under `router` (its prefix)
+/// with `lifecycle`, and names that router in their metrics and spans.
+pub(crate) fn register(lifecycle: &Lifecycle, router: &str, live: &Runner, ready: &Runner) {
+    lifecycle.registry().add(router, Probe::Liveness, live);
+    lifecycle.registry().add(router, Probe::Readiness, ready);
+}
+
+/// Registers the probe of a single route, which has no prefix.
+pub(crate) fn register_route(lifecycle: &Lifecycle, probe: Probe, runner: &Runner) {
+    lifecycle.registry().add("", probe, runner);
+}
+
+/// Which probe a [`ProbeState`](crate::health::ProbeState) is of.
+///
+/// The startup endpoint runs the liveness probe: its runs are the liveness
+/// probe's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Probe {
+    /// `#[healthz::live]`, or [`Healthz::live`](crate::Healthz::live).
+    Liveness,
+    /// `#[healthz::ready]`, or [`Healthz::ready`](crate::Healthz::ready).
+    Readiness,
+}
+
+impl Probe {
+    /// `"live"` or `"ready"`, as in the endpoints' paths and the metrics'
+    /// `probe` label.
+    ///
+    /// ```
+    /// assert_eq!(healthz::health::Probe::Readiness.as_str(), "ready");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Probe::Liveness => "live",
+            Probe::Readiness => "ready",
+        }
+    }
+}
+
+impl fmt::Display for Probe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
