@@ -160,7 +160,11 @@ impl Observer {
             result = Empty,
             duration_ms = Empty,
         );
-        span.follows_from(Span::current());
+        // Looking up the request's span costs a thread-local access: only
+        // for a span someone records.
+        if !span.is_disabled() {
+            span.follows_from(Span::current());
+        }
         span
     }
 

@@ -331,7 +331,7 @@ impl Runner {
                 span: &span,
             });
             let answer = self.answer_of(report);
-            self.store(&answer);
+            self.store(&answer, started + duration);
             Ended::Shared(answer)
         } else {
             // The request's own arguments failed, not the probe, so the
@@ -351,10 +351,10 @@ impl Runner {
         }
     }
 
-    /// Makes `answer` the probe's latest, notifying the state's readers
-    /// only when it differs from the previous one.
-    fn store(&self, answer: &Arc<Answer>) {
-        let at = Instant::now();
+    /// Makes `answer`, of a run that ended `at`, the probe's latest,
+    /// notifying the state's readers only when it differs from the previous
+    /// one.
+    fn store(&self, answer: &Arc<Answer>, at: Instant) {
         self.state.send_if_modified(|latest| {
             let changed = latest
                 .answer
