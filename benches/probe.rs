@@ -4,7 +4,7 @@
 //! connection, as the kubelet sends them. And the cost of a heartbeat's
 //! beat.
 //!
-//! `cargo bench --bench probe`
+//! `cargo bench -p healthz-suite --bench probe`
 
 use axum::Router;
 use axum::body::Body;

@@ -139,7 +139,11 @@ pub fn timeless(reply: &Reply) -> String {
 /// test's own target directory and profile.
 ///
 /// `cargo test --workspace` has built the examples already, and then this
-/// is quick; `cargo test --test <name>` alone has not.
+/// is quick; `cargo test -p healthz-suite --test <name>` alone has not.
+///
+/// The examples are the package in `examples/`; `--workspace` builds this
+/// one with the features `cargo test --workspace` resolves, so that its
+/// build is reused.
 pub fn example_binary(name: &str) -> PathBuf {
     static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
     // Held through the build, so the tests of one binary build it once.
@@ -160,7 +164,7 @@ pub fn example_binary(name: &str) -> PathBuf {
     };
     let target_dir = profile_dir.parent().expect("a target directory");
     let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--example", name])
+        .args(["build", "--quiet", "--workspace", "--example", name])
         .args(["--profile", profile])
         .arg("--target-dir")
         .arg(target_dir)
