@@ -16,6 +16,35 @@ use tracing::subscriber::DefaultGuard;
 
 pub mod servers;
 
+/// The Rust snippets of the README and of `docs/`, compiled, and run where
+/// they can be, by `cargo test --workspace`, as each page shows them.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+
+    #[doc = include_str!("../docs/compile-errors.md")]
+    struct CompileErrors;
+
+    #[doc = include_str!("../docs/cost.md")]
+    struct Cost;
+
+    #[doc = include_str!("../docs/kubernetes.md")]
+    struct Kubernetes;
+
+    #[doc = include_str!("../docs/lifecycle.md")]
+    struct Lifecycle;
+
+    #[doc = include_str!("../docs/named-checks.md")]
+    struct NamedChecks;
+
+    #[doc = include_str!("../docs/observability.md")]
+    struct Observability;
+
+    #[doc = include_str!("../docs/probes.md")]
+    struct Probes;
+}
+
 /// Serves `app` on an ephemeral port of 127.0.0.1 until the test ends.
 pub async fn serve(app: axum::Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0")
