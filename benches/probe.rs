@@ -10,8 +10,9 @@
 //! is installed, so every case also shows what an uninterested subscriber
 //! costs.
 //!
-//! `cargo bench --bench probe` (with `metrics`), and
-//! `cargo bench --bench probe --no-default-features` (without).
+//! `cargo bench -p healthz-suite --bench probe` (with `metrics`), and
+//! `cargo bench -p healthz-suite --bench probe --no-default-features`
+//! (without).
 
 use axum::Router;
 use axum::body::Body;

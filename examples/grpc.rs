@@ -3,7 +3,7 @@
 //! answered by the same probes.
 //!
 //! ```text
-//! cargo run --example grpc
+//! cargo run --example grpc --features grpc
 //! curl localhost:8080/healthz/ready                         # HTTP, as ever
 //! grpcurl -plaintext -d '{"service": "readiness"}' localhost:8080 grpc.health.v1.Health/Check
 //! curl -X POST localhost:8080/fail                          # the database goes down

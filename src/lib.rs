@@ -16,6 +16,38 @@ use tracing::subscriber::DefaultGuard;
 
 pub mod servers;
 
+/// The Rust snippets of the README and of `docs/`, compiled, and run where
+/// they can be, by `cargo test --workspace`, as each page shows them.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+
+    #[doc = include_str!("../docs/compile-errors.md")]
+    struct CompileErrors;
+
+    #[doc = include_str!("../docs/cost.md")]
+    struct Cost;
+
+    #[doc = include_str!("../docs/grpc.md")]
+    struct Grpc;
+
+    #[doc = include_str!("../docs/kubernetes.md")]
+    struct Kubernetes;
+
+    #[doc = include_str!("../docs/lifecycle.md")]
+    struct Lifecycle;
+
+    #[doc = include_str!("../docs/named-checks.md")]
+    struct NamedChecks;
+
+    #[doc = include_str!("../docs/observability.md")]
+    struct Observability;
+
+    #[doc = include_str!("../docs/probes.md")]
+    struct Probes;
+}
+
 /// Serves `app` on an ephemeral port of 127.0.0.1 until the test ends.
 pub async fn serve(app: axum::Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0")
@@ -139,7 +171,11 @@ pub fn timeless(reply: &Reply) -> String {
 /// test's own target directory and profile.
 ///
 /// `cargo test --workspace` has built the examples already, and then this
-/// is quick; `cargo test --test <name>` alone has not.
+/// is quick; `cargo test -p healthz-suite --test <name>` alone has not.
+///
+/// The examples are the package in `examples/`; `--workspace` builds this
+/// one with the features `cargo test --workspace` resolves, so that its
+/// build is reused.
 pub fn example_binary(name: &str) -> PathBuf {
     static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
     // Held through the build, so the tests of one binary build it once.
@@ -160,7 +196,9 @@ pub fn example_binary(name: &str) -> PathBuf {
     };
     let target_dir = profile_dir.parent().expect("a target directory");
     let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--example", name])
+        .args(["build", "--quiet", "--workspace", "--example", name])
+        // Each example's own feature, where it has one (`grpc`).
+        .args(["--features", "healthz-examples/grpc"])
         .args(["--profile", profile])
         .arg("--target-dir")
         .arg(target_dir)

@@ -180,6 +180,19 @@ async fn a_rejected_argument_is_logged_at_each_request_without_changing_state() 
         "a missing layer must not fail silently:\n{text}"
     );
     assert!(text.contains("Extension<u32>"), "{text}");
+    // axum logs its rejection at `TRACE` by itself; healthz's `WARN` must
+    // hold the explanation too.
+    let explained = text
+        .lines()
+        .filter(|line| line.contains("health check arguments rejected"))
+        .filter(|line| {
+            line.contains("Missing request extension: Extension of type `u32` was not found")
+        })
+        .count();
+    assert_eq!(
+        explained, 3,
+        "axum's explanation of the rejection is logged:\n{text}"
+    );
     assert!(
         !text.contains("health check failed") && !text.contains("passes again"),
         "the probe's own state did not change:\n{text}"

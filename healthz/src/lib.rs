@@ -151,7 +151,8 @@
 //!   `healthz_probe_duration_seconds`, and the same per named check
 //!   (`healthz_check_*`). Each has a `router` label, the prefix the probes
 //!   are served under, so that several routers in one binary stay apart.
-//!   The repository's README and `examples/metrics.rs` list them all.
+//!   The repository's `docs/observability.md` lists them all, and
+//!   `examples/metrics.rs` serves them to Prometheus.
 //! - [`Lifecycle::health`] gives the app the last answer of each probe and
 //!   check without a request, and waits for changes: see [`health`].
 //!
@@ -163,7 +164,8 @@
 //! [`mark_started`](Lifecycle::mark_started), then as liveness does;
 //! [`mark_not_ready`](Lifecycle::mark_not_ready) holds readiness down with a
 //! reason; and [`shutdown_signal`] fails readiness on SIGTERM, serves on
-//! through a drain delay, then hands over to axum's graceful shutdown.
+//! through a drain delay, then hands over to axum's graceful shutdown
+//! ([Graceful shutdown](#graceful-shutdown)).
 //! Readiness holds never touch liveness.
 //!
 //! The app also reports its own signals. A [`Heartbeat`] from
@@ -193,20 +195,44 @@
 //! # }
 //! ```
 //!
+//! # Graceful shutdown
+//!
+//! When Kubernetes deletes a pod, it sends SIGTERM at the moment it takes
+//! the pod out of the Service's endpoints, but load balancers and proxies
+//! learn of it seconds later, some only from the readiness probe. So the
+//! app fails readiness, serves on through a drain delay, and only then
+//! stops taking connections and finishes the requests in flight:
+//!
 //! ```no_run
 //! use std::time::Duration;
-//! # #[healthz::live] fn liveness() {}
-//! # #[healthz::ready] fn readiness() {}
+//!
+//! #[healthz::live]
+//! fn liveness() {}
+//!
+//! #[healthz::ready]
+//! fn readiness() {}
 //!
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let app: axum::Router = healthz::router();
 //!     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//!     // Installs the signal handlers now. On SIGTERM or Ctrl-C, readiness
+//!     // answers 503 while the app serves on for 15 s; then it resolves,
+//!     // and axum stops accepting connections and waits for the requests
+//!     // in flight. A second signal cuts the drain short.
 //!     let shutdown = healthz::shutdown_signal(Duration::from_secs(15));
+//!     // Nothing to warm up: the startup probe may pass.
 //!     healthz::lifecycle().mark_started();
 //!     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 //! }
 //! ```
+//!
+//! Liveness, startup and the app's own routes keep answering through the
+//! drain, so a pod on its way out is not restarted. Choose the drain delay
+//! above what readiness takes to fail, `periodSeconds × failureThreshold +
+//! timeoutSeconds`, and `terminationGracePeriodSeconds` above the drain
+//! delay plus the longest request (see [Kubernetes
+//! settings](#kubernetes-settings)).
 //!
 //! # Named checks
 //!
@@ -300,15 +326,29 @@
 //! answers, and still refuses to compile without both probes:
 //!
 //! ```
-//! use healthz::{Healthz, Lifecycle};
+//! use std::time::Duration;
 //!
+//! use healthz::{Healthz, Lifecycle, Options};
+//!
+//! let options = Options::DEFAULT
+//!     .with_timeout(Duration::from_secs(2))
+//!     .with_cache(Duration::from_secs(5));
+//! // Optional, `healthz::lifecycle()` by default: an app of its own starts
+//! // and shuts down on its own.
 //! let lifecycle = Lifecycle::new();
 //! let app: axum::Router = Healthz::new()
 //!     .live(|| ())
-//!     .ready(|| async { true })
+//!     .ready_with(options, || async { true })
+//!     .prefix("/internal/health") // optional, `/healthz` by default
 //!     .lifecycle(lifecycle.clone())
 //!     .router();
+//!
+//! lifecycle.mark_started();
 //! ```
+//!
+//! `.live()` and `.ready()` take what the attributes take, and the router
+//! answers byte for byte what the attributes' router answers, with the same
+//! guard rails and lifecycle gates.
 //!
 //! # Kubernetes settings
 //!

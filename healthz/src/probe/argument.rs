@@ -34,7 +34,7 @@ use crate::HealthError;
 /// ```
 pub trait ProbeArgument<T>: Send + Sync {
     /// Extracts `T`; a rejection fails the probe without answering the
-    /// rejection's own text.
+    /// rejection's own text, which is logged instead.
     ///
     /// ```
     /// use axum::http::{HeaderMap, Request};
@@ -59,16 +59,29 @@ where
     T: FromRequestParts<S>,
 {
     async fn extract(parts: &mut Parts, state: &Self) -> Result<T, HealthError> {
-        T::from_request_parts(parts, state)
+        // A rejection need not implement `Display`, nor be `Send`; the
+        // response it would answer holds axum's explanation (say, which
+        // layer is missing).
+        let response = match T::from_request_parts(parts, state).await {
+            Ok(argument) => return Ok(argument),
+            Err(rejection) => rejection.into_response(),
+        };
+        let status = response.status();
+        let explanation = axum::body::to_bytes(response.into_body(), EXPLANATION_LIMIT)
             .await
-            .map_err(|rejection| {
-                HealthError::from(Rejected {
-                    argument: type_name::<T>(),
-                    status: rejection.into_response().status(),
-                })
-            })
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+            .unwrap_or_default();
+        Err(HealthError::from(Rejected {
+            argument: type_name::<T>(),
+            status,
+            explanation,
+        }))
     }
 }
+
+/// The most of a rejection's body that is read for the log; a longer body
+/// is left out.
+const EXPLANATION_LIMIT: usize = 4096;
 
 /// A rejected argument, logged at each request; the body gets the probe's
 /// fixed title.
@@ -76,6 +89,8 @@ where
 struct Rejected {
     argument: &'static str,
     status: StatusCode,
+    /// The body of the rejection's response, empty if it had none.
+    explanation: String,
 }
 
 impl fmt::Display for Rejected {
@@ -84,7 +99,11 @@ impl fmt::Display for Rejected {
             f,
             "could not extract the argument `{}` ({})",
             self.argument, self.status
-        )
+        )?;
+        if !self.explanation.is_empty() {
+            write!(f, ": {}", self.explanation)?;
+        }
+        Ok(())
     }
 }
 
