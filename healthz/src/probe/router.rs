@@ -166,8 +166,9 @@ where
 /// The startup endpoint alone, to mount at a path of your choosing.
 ///
 /// It answers 503 `The app has not started yet` until
-/// [`Lifecycle::mark_started`] is called on [`lifecycle()`], then whatever
-/// the liveness endpoint answers. [`router`](crate::router()) mounts it at
+/// [`Lifecycle::mark_started`](crate::Lifecycle::mark_started) is called on
+/// [`lifecycle()`](crate::lifecycle()), then whatever the liveness endpoint
+/// answers. [`router`](crate::router()) mounts it at
 /// `/healthz/startup`. Here it runs the liveness probe apart from
 /// [`live_route`]'s endpoint, with its own single flight and cache.
 ///
