@@ -19,7 +19,8 @@ use crate::Options;
 use crate::base::kind::Kind;
 use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};
-use crate::run::{Evaluation, Runner};
+use crate::report::Selection;
+use crate::run::{Evaluation, Runner, Served};
 use request::Format;
 
 /// What is built from a router's two probe endpoints, whichever way the
@@ -172,10 +173,21 @@ impl<F> Endpoint<F> {
             return response::probe(self.kind, &report, format, None);
         }
         selection.only = only;
-        let served = self
-            .runner
-            .answer(|| (self.check.clone())(parts, state))
-            .await;
+        let served = match self.runner.fresh() {
+            Some(served) => served,
+            // Boxed: the handler's future, which axum moves before it pins
+            // it, stays small, and a fresh answer needs no allocation.
+            None => {
+                let check = || (self.check.clone())(parts, state);
+                Box::pin(self.runner.answer(check)).await
+            }
+        };
+        self.respond(served, format, selection)
+    }
+
+    /// The response to a request for `served`, in `format`, narrowed to
+    /// `selection`.
+    fn respond(&self, served: Served, format: Format, selection: Selection) -> Response {
         self.runner
             .observer()
             .answered(self.kind, served.answer.passed());
