@@ -67,8 +67,8 @@ use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};
 use crate::probe::router::attributed;
 use crate::probe::{Live, Probes, Ready};
-use crate::run::{Evaluation, Latest};
-use crate::serve::{Assemble, Endpoint, assemble};
+use crate::run::Latest;
+use crate::serve::{Assemble, CheckFn, Endpoint, assemble};
 
 pub use tonic_health::pb::health_server::HealthServer;
 
@@ -273,7 +273,7 @@ struct Beside(Grpc);
 impl<S> Assemble<S> for Beside {
     type Output = Router<S>;
 
-    fn assemble<FL, FutL, FR, FutR>(
+    fn assemble<FL, FR>(
         self,
         prefix: &str,
         live: &Endpoint<FL>,
@@ -282,10 +282,8 @@ impl<S> Assemble<S> for Beside {
     ) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,
-        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
-        FutL: Future<Output = Evaluation> + Send + 'static,
-        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
-        FutR: Future<Output = Evaluation> + Send + 'static,
+        FL: CheckFn<S>,
+        FR: CheckFn<S>,
     {
         let probes = Arc::new(Watched::new(live, ready, lifecycle, self.0.watch_interval));
         let grpc = move |State(state): State<S>, request: Request| {
@@ -312,7 +310,7 @@ struct Alone<S>(Grpc, S);
 impl<S> Assemble<S> for Alone<S> {
     type Output = HealthServer<HealthService<S>>;
 
-    fn assemble<FL, FutL, FR, FutR>(
+    fn assemble<FL, FR>(
         self,
         _: &str,
         live: &Endpoint<FL>,
@@ -321,10 +319,8 @@ impl<S> Assemble<S> for Alone<S> {
     ) -> Self::Output
     where
         S: Clone + Send + Sync + 'static,
-        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
-        FutL: Future<Output = Evaluation> + Send + 'static,
-        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
-        FutR: Future<Output = Evaluation> + Send + 'static,
+        FL: CheckFn<S>,
+        FR: CheckFn<S>,
     {
         register(lifecycle, "grpc", &live.runner, &ready.runner);
         let Alone(grpc, state) = self;
@@ -362,10 +358,9 @@ trait Probe<S>: Send + Sync {
     fn answers(&self) -> watch::Receiver<Latest>;
 }
 
-impl<F, Fut, S> Probe<S> for Endpoint<F>
+impl<F, S> Probe<S> for Endpoint<F>
 where
-    F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Evaluation> + Send + 'static,
+    F: CheckFn<S>,
     S: Send + 'static,
 {
     fn passes(&self, state: S, parts: Parts) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
@@ -375,7 +370,7 @@ where
             }
             let served = self
                 .runner
-                .answer(|| (self.check.clone())(parts, state))
+                .answer(|| self.check.clone().call(parts, state))
                 .await;
             let passed = served.answer.passed();
             self.runner.observer().answered(self.kind, passed);
@@ -417,17 +412,15 @@ struct Watched<S> {
 }
 
 impl<S: Clone + Send + Sync + 'static> Watched<S> {
-    fn new<FL, FutL, FR, FutR>(
+    fn new<FL, FR>(
         live: &Endpoint<FL>,
         ready: &Endpoint<FR>,
         lifecycle: &Lifecycle,
         interval: Duration,
     ) -> Self
     where
-        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
-        FutL: Future<Output = Evaluation> + Send + 'static,
-        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
-        FutR: Future<Output = Evaluation> + Send + 'static,
+        FL: CheckFn<S>,
+        FR: CheckFn<S>,
     {
         let probe = |probe: Box<dyn Probe<S>>| (probe, Mutex::new(None));
         Watched {
@@ -657,7 +650,7 @@ mod tests {
     async fn a_call_deadline_shorter_than_the_probe_timeout_is_honoured() {
         let options = Options::DEFAULT.with_timeout(Duration::from_secs(5));
         let probe = Endpoint::new(Kind::Live, options, |_, ()| async {
-            std::future::pending::<Evaluation>().await
+            std::future::pending::<crate::run::Evaluation>().await
         });
         let service = HealthService {
             probes: Arc::new(Watched::new(

@@ -9,7 +9,7 @@ use crate::lifecycle::Gate;
 use crate::lifecycle::lifecycle;
 use crate::lifecycle::registry::{Probe, register_route};
 use crate::probe::{Live, Probes, Ready};
-use crate::serve::{Assemble, Endpoint, Http};
+use crate::serve::{Assemble, CheckFn, Endpoint, Http};
 
 /// The probe endpoints under `/healthz`, ready to merge into an app.
 ///
@@ -89,16 +89,8 @@ where
     S: Clone + Send + Sync + 'static,
     A: Assemble<S>,
 {
-    let live = Endpoint::new(
-        Kind::Live,
-        <Probes as Live<L, S>>::OPTIONS,
-        <Probes as Live<L, S>>::check,
-    );
-    let ready = Endpoint::new(
-        Kind::Ready,
-        <Probes as Ready<R, S>>::OPTIONS,
-        <Probes as Ready<R, S>>::check,
-    );
+    let live = live_endpoint::<L, S>();
+    let ready = ready_endpoint::<R, S>();
     assembler.assemble(prefix, &live, &ready, lifecycle())
 }
 
@@ -125,11 +117,7 @@ where
     L: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    let live = Endpoint::new(
-        Kind::Live,
-        <Probes as Live<L, S>>::OPTIONS,
-        <Probes as Live<L, S>>::check,
-    );
+    let live = live_endpoint::<L, S>();
     register_route(lifecycle(), Probe::Liveness, &live.runner);
     live.gated(Gate::Live, lifecycle()).whole()
 }
@@ -154,11 +142,7 @@ where
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    let ready = Endpoint::new(
-        Kind::Ready,
-        <Probes as Ready<R, S>>::OPTIONS,
-        <Probes as Ready<R, S>>::check,
-    );
+    let ready = ready_endpoint::<R, S>();
     register_route(lifecycle(), Probe::Readiness, &ready.runner);
     ready.gated(Gate::Ready, lifecycle()).whole()
 }
@@ -186,12 +170,36 @@ where
     L: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    let live = Endpoint::new(
-        Kind::Live,
-        <Probes as Live<L, S>>::OPTIONS,
-        <Probes as Live<L, S>>::check,
-    );
+    let live = live_endpoint::<L, S>();
     live.named(Kind::Startup)
         .gated(Gate::Startup, lifecycle())
         .whole()
+}
+
+/// The endpoint of the `#[healthz::live]` probe, with its own runner.
+fn live_endpoint<L, S>() -> Endpoint<impl CheckFn<S>>
+where
+    Probes: Live<L, S>,
+    L: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    Endpoint::new(
+        Kind::Live,
+        <Probes as Live<L, S>>::OPTIONS,
+        <Probes as Live<L, S>>::check,
+    )
+}
+
+/// The endpoint of the `#[healthz::ready]` probe, with its own runner.
+fn ready_endpoint<R, S>() -> Endpoint<impl CheckFn<S>>
+where
+    Probes: Ready<R, S>,
+    R: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    Endpoint::new(
+        Kind::Ready,
+        <Probes as Ready<R, S>>::OPTIONS,
+        <Probes as Ready<R, S>>::check,
+    )
 }

@@ -23,13 +23,34 @@ use crate::report::Selection;
 use crate::run::{Evaluation, Runner, Served};
 use request::Format;
 
+/// A probe's check function as its endpoint calls it: it extracts the
+/// probe's arguments from the request's parts and runs the probe, as the
+/// attributes' expansions and the builder make it.
+pub(crate) trait CheckFn<S>: Clone + Send + Sync + 'static {
+    type Run: Future<Output = Evaluation> + Send + 'static;
+
+    fn call(self, parts: Parts, state: S) -> Self::Run;
+}
+
+impl<S, F, Run> CheckFn<S> for F
+where
+    F: FnOnce(Parts, S) -> Run + Clone + Send + Sync + 'static,
+    Run: Future<Output = Evaluation> + Send + 'static,
+{
+    type Run = Run;
+
+    fn call(self, parts: Parts, state: S) -> Run {
+        self(parts, state)
+    }
+}
+
 /// What is built from a router's two probe endpoints, whichever way the
 /// probes were given: the HTTP routes, and with the `grpc` feature, gRPC
 /// health from the same endpoints.
 pub(crate) trait Assemble<S> {
     type Output;
 
-    fn assemble<FL, FutL, FR, FutR>(
+    fn assemble<FL, FR>(
         self,
         prefix: &str,
         live: &Endpoint<FL>,
@@ -38,10 +59,8 @@ pub(crate) trait Assemble<S> {
     ) -> Self::Output
     where
         S: Clone + Send + Sync + 'static,
-        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
-        FutL: Future<Output = Evaluation> + Send + 'static,
-        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
-        FutR: Future<Output = Evaluation> + Send + 'static;
+        FL: CheckFn<S>,
+        FR: CheckFn<S>;
 }
 
 /// The HTTP probe routes.
@@ -50,7 +69,7 @@ pub(crate) struct Http;
 impl<S> Assemble<S> for Http {
     type Output = Router<S>;
 
-    fn assemble<FL, FutL, FR, FutR>(
+    fn assemble<FL, FR>(
         self,
         prefix: &str,
         live: &Endpoint<FL>,
@@ -59,17 +78,15 @@ impl<S> Assemble<S> for Http {
     ) -> Router<S>
     where
         S: Clone + Send + Sync + 'static,
-        FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
-        FutL: Future<Output = Evaluation> + Send + 'static,
-        FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
-        FutR: Future<Output = Evaluation> + Send + 'static,
+        FL: CheckFn<S>,
+        FR: CheckFn<S>,
     {
         assemble(prefix, live, ready, lifecycle)
     }
 }
 
 /// The probe routes under `prefix`, whichever way the probes were given.
-pub(crate) fn assemble<S, FL, FutL, FR, FutR>(
+pub(crate) fn assemble<S, FL, FR>(
     prefix: &str,
     live: &Endpoint<FL>,
     ready: &Endpoint<FR>,
@@ -77,10 +94,8 @@ pub(crate) fn assemble<S, FL, FutL, FR, FutR>(
 ) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
-    FL: FnOnce(Parts, S) -> FutL + Clone + Send + Sync + 'static,
-    FutL: Future<Output = Evaluation> + Send + 'static,
-    FR: FnOnce(Parts, S) -> FutR + Clone + Send + Sync + 'static,
-    FutR: Future<Output = Evaluation> + Send + 'static,
+    FL: CheckFn<S>,
+    FR: CheckFn<S>,
 {
     let prefix = prefix.trim_end_matches('/');
     assert!(
@@ -152,15 +167,14 @@ impl<F> Endpoint<F> {
         }
     }
 
-    async fn answer<S, Fut>(
+    async fn answer<S>(
         self: Arc<Self>,
         state: S,
         request: Request,
         only: Option<String>,
     ) -> Response
     where
-        F: FnOnce(Parts, S) -> Fut + Clone,
-        Fut: Future<Output = Evaluation> + Send + 'static,
+        F: CheckFn<S>,
     {
         let (parts, _body) = request.into_parts();
         let (format, mut selection) = request::read(&parts);
@@ -178,7 +192,7 @@ impl<F> Endpoint<F> {
             // Boxed: the handler's future, which axum moves before it pins
             // it, stays small, and a fresh answer needs no allocation.
             None => {
-                let check = || (self.check.clone())(parts, state);
+                let check = || self.check.clone().call(parts, state);
                 Box::pin(self.runner.answer(check)).await
             }
         };
@@ -231,11 +245,10 @@ impl<F> Endpoint<F> {
     }
 
     /// The probe as a whole.
-    pub(crate) fn whole<S, Fut>(&self) -> MethodRouter<S>
+    pub(crate) fn whole<S>(&self) -> MethodRouter<S>
     where
         S: Clone + Send + Sync + 'static,
-        F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
-        Fut: Future<Output = Evaluation> + Send + 'static,
+        F: CheckFn<S>,
     {
         // One `Arc` for the handler, which axum clones at every request.
         let endpoint = Arc::new(self.clone());
@@ -243,11 +256,10 @@ impl<F> Endpoint<F> {
     }
 
     /// One named check of the probe, by the path's last segment.
-    fn one<S, Fut>(&self) -> MethodRouter<S>
+    fn one<S>(&self) -> MethodRouter<S>
     where
         S: Clone + Send + Sync + 'static,
-        F: FnOnce(Parts, S) -> Fut + Clone + Send + Sync + 'static,
-        Fut: Future<Output = Evaluation> + Send + 'static,
+        F: CheckFn<S>,
     {
         let endpoint = Arc::new(self.clone());
         get(
