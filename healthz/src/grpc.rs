@@ -365,16 +365,8 @@ where
 {
     fn passes(&self, state: S, parts: Parts) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
         Box::pin(async move {
-            if let Some(passed) = self.closed() {
-                return passed;
-            }
-            let served = self
-                .runner
-                .answer(|| self.check.clone().call(parts, state))
-                .await;
-            let passed = served.answer.passed();
-            self.runner.observer().answered(self.kind, passed);
-            passed
+            let served = self.served(state, parts).await;
+            served.is_ok_and(|served| served.answer.passed())
         })
     }
 

@@ -19,7 +19,7 @@ use crate::Options;
 use crate::base::kind::Kind;
 use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};
-use crate::report::Selection;
+use crate::report::{Report, Selection};
 use crate::run::{Evaluation, Runner, Served};
 use request::Format;
 
@@ -103,29 +103,17 @@ where
         "a healthz prefix starts with `/`, got {prefix:?}"
     );
     register(lifecycle, prefix, &live.runner, &ready.runner);
+    let startup = live.named(Kind::Startup).gated(Gate::Startup, lifecycle);
+    let (live, ready) = (
+        live.gated(Gate::Live, lifecycle),
+        ready.gated(Gate::Ready, lifecycle),
+    );
     let router = Router::new()
-        .route(
-            &format!("{prefix}/live"),
-            live.gated(Gate::Live, lifecycle).whole(),
-        )
-        .route(
-            &format!("{prefix}/live/{{check}}"),
-            live.gated(Gate::Live, lifecycle).one(),
-        )
-        .route(
-            &format!("{prefix}/ready"),
-            ready.gated(Gate::Ready, lifecycle).whole(),
-        )
-        .route(
-            &format!("{prefix}/ready/{{check}}"),
-            ready.gated(Gate::Ready, lifecycle).one(),
-        )
-        .route(
-            &format!("{prefix}/startup"),
-            live.named(Kind::Startup)
-                .gated(Gate::Startup, lifecycle)
-                .whole(),
-        );
+        .route(&format!("{prefix}/live"), live.whole())
+        .route(&format!("{prefix}/live/{{check}}"), live.one())
+        .route(&format!("{prefix}/ready"), ready.whole())
+        .route(&format!("{prefix}/ready/{{check}}"), ready.one())
+        .route(&format!("{prefix}/startup"), startup.whole());
     if prefix.is_empty() {
         router
     } else {
@@ -178,15 +166,28 @@ impl<F> Endpoint<F> {
     {
         let (parts, _body) = request.into_parts();
         let (format, mut selection) = request::read(&parts);
+        selection.only = only;
+        match self.served(state, parts).await {
+            Ok(served) => self.respond(served, format, selection),
+            Err(report) => response::probe(self.kind, &report, format, None),
+        }
+    }
+
+    /// The probe's answer, for any reader: the lifecycle's, as `Err`, while
+    /// its gate is closed; else a fresh cached answer, or that of a run
+    /// shared with every other reader. Each verdict is observed.
+    pub(crate) async fn served<S>(&self, state: S, parts: Parts) -> Result<Served, Report>
+    where
+        F: CheckFn<S>,
+    {
         if let Some(report) =
             (self.gate.as_ref()).and_then(|(gate, lifecycle)| lifecycle.gate(*gate))
         {
             // The change of state that closed the gate was logged; each
             // answer it gives is not.
             self.runner.observer().answered(self.kind, false);
-            return response::probe(self.kind, &report, format, None);
+            return Err(report);
         }
-        selection.only = only;
         let served = match self.runner.fresh() {
             Some(served) => served,
             // Boxed: the handler's future, which axum moves before it pins
@@ -196,15 +197,15 @@ impl<F> Endpoint<F> {
                 Box::pin(self.runner.answer(check)).await
             }
         };
-        self.respond(served, format, selection)
+        self.runner
+            .observer()
+            .answered(self.kind, served.answer.passed());
+        Ok(served)
     }
 
     /// The response to a request for `served`, in `format`, narrowed to
     /// `selection`.
     fn respond(&self, served: Served, format: Format, selection: Selection) -> Response {
-        self.runner
-            .observer()
-            .answered(self.kind, served.answer.passed());
         if format == Format::Plain && selection.is_all() {
             // What the kubelet asks for: bytes rendered once per run.
             return response::rendered(&served.answer);
