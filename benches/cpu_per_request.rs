@@ -3,11 +3,16 @@
 //!
 //! Needs `wrk` (Debian: `apt-get install wrk`); `benches/cpu_per_request.sh`
 //! runs it. Each server is this binary, started again as a child process
-//! with one Tokio worker; wrk loads it over HTTP/1.1 on 127.0.0.1 for a few
-//! seconds, and the server's user + system time over that span (from
-//! `/proc/<pid>/stat`), divided by the requests wrk completed, is its cost
-//! per request. The servers take turns, so a change in the machine's load
-//! reaches both.
+//! with one Tokio worker; wrk loads it over HTTP/1.1 on 127.0.0.1 for a
+//! second, and the time the server's threads spent on a CPU over that span
+//! (user and system, to the nanosecond, from `/proc/<pid>/task/*/schedstat`),
+//! divided by the requests wrk completed, is its cost per request.
+//!
+//! The servers take turns in a rotating order, many times, so that a change
+//! in the machine's load reaches each of them alike; with two CPUs or more,
+//! the servers run on one and wrk on another, so that neither steals the
+//! other's. Each round gives a ratio to the hand-written server; the medians
+//! and the ratio of the totals are reported.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -38,8 +43,8 @@ async fn hand_written() -> impl IntoResponse {
 }
 
 const SERVE: &str = "HEALTHZ_BENCH_SERVE";
-const ROUNDS: usize = 9;
-const SECONDS_PER_RUN: u32 = 2;
+const ROUNDS: usize = 21;
+const SECONDS_PER_RUN: u32 = 1;
 
 fn main() {
     if let Ok(which) = std::env::var(SERVE) {
@@ -54,26 +59,55 @@ fn main() {
     let servers = names.map(Server::start);
     let paths = ["/healthz/live", "/healthz/ready"];
     let mut ratios = vec![vec![Vec::new(); 2]; paths.len()];
-    for round in 1..=ROUNDS {
-        for (path, ratios) in paths.iter().zip(&mut ratios) {
-            let [hand, again, healthz] = servers.each_ref().map(|server| server.cost(path));
+    let mut totals = vec![[Load::default(); 3]; paths.len()];
+    for round in 0..ROUNDS {
+        for ((path, ratios), totals) in paths.iter().zip(&mut ratios).zip(&mut totals) {
+            let mut loads = [Load::default(); 3];
+            for turn in 0..servers.len() {
+                let which = (round + turn) % servers.len();
+                loads[which] = servers[which].load(path);
+                totals[which].add(loads[which]);
+            }
+            let [hand, again, healthz] = loads.map(Load::cost);
             println!(
-                "round {round} {path}: hand-written {hand:.2} µs, again {again:.2} µs, healthz {healthz:.2} µs"
+                "round {} {path}: hand-written {hand:.2} µs, again {again:.2} µs, healthz {healthz:.2} µs",
+                round + 1
             );
             ratios[0].push(again / hand);
             ratios[1].push(healthz / hand);
         }
     }
-    for (path, ratios) in paths.iter().zip(&mut ratios) {
-        for (name, ratios) in names[1..].iter().zip(ratios.iter_mut()) {
+    for ((path, ratios), totals) in paths.iter().zip(&mut ratios).zip(&totals) {
+        let hand = totals[0].cost();
+        for ((name, ratios), total) in names[1..].iter().zip(ratios.iter_mut()).zip(&totals[1..]) {
             ratios.sort_by(f64::total_cmp);
             println!(
-                "{path}: {name} / hand-written CPU per request: median {:.3}, range {:.3}–{:.3} over {ROUNDS} rounds",
+                "{path}: {name} / hand-written CPU per request: median {:.3}, of totals {:.3}, range {:.3}–{:.3} over {ROUNDS} rounds",
                 ratios[ROUNDS / 2],
+                total.cost() / hand,
                 ratios[0],
                 ratios[ROUNDS - 1],
             );
         }
+    }
+}
+
+/// What one or more wrk runs cost a server.
+#[derive(Clone, Copy, Debug, Default)]
+struct Load {
+    cpu_nanos: u64,
+    requests: u64,
+}
+
+impl Load {
+    fn add(&mut self, other: Load) {
+        self.cpu_nanos += other.cpu_nanos;
+        self.requests += other.requests;
+    }
+
+    /// Microseconds of CPU time per request.
+    fn cost(self) -> f64 {
+        self.cpu_nanos as f64 / self.requests as f64 / 1e3
     }
 }
 
@@ -85,11 +119,14 @@ struct Server {
 
 impl Server {
     fn start(which: &str) -> Server {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .env(SERVE, which)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = pinned(
+            SERVER_CPU,
+            &std::env::current_exe().unwrap().to_string_lossy(),
+        )
+        .env(SERVE, which)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
@@ -98,17 +135,17 @@ impl Server {
         Server { child, port }
     }
 
-    /// Microseconds of the server's CPU time per request to `path`.
-    fn cost(&self, path: &str) -> f64 {
-        let before = cpu_seconds(self.child.id());
-        let output = Command::new("wrk")
+    /// The server's CPU time over a wrk run against `path`.
+    fn load(&self, path: &str) -> Load {
+        let before = cpu_nanos(self.child.id());
+        let output = pinned(LOAD_CPU, "wrk")
             .args(["-t1", "-c16", &format!("-d{SECONDS_PER_RUN}s")])
             .arg(format!("http://127.0.0.1:{}{path}", self.port))
             .output()
             .expect("run wrk: install it with `apt-get install wrk`");
-        let cpu = cpu_seconds(self.child.id()) - before;
+        let cpu_nanos = cpu_nanos(self.child.id()) - before;
         let report = String::from_utf8_lossy(&output.stdout);
-        let requests: f64 = report
+        let requests = report
             .lines()
             .find_map(|line| line.trim().split_once(" requests in "))
             .and_then(|(count, _)| count.parse().ok())
@@ -117,7 +154,10 @@ impl Server {
             !report.contains("Non-2xx"),
             "the server answered errors:\n{report}"
         );
-        cpu / requests * 1e6
+        Load {
+            cpu_nanos,
+            requests,
+        }
     }
 }
 
@@ -128,17 +168,37 @@ impl Drop for Server {
     }
 }
 
-/// User plus system time of process `pid`, all its threads, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name, which is in parentheses and may hold
-    // spaces: utime and stime are the 14th and 15th fields of the line.
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks as f64 / per_second
+/// The CPUs the servers and wrk run on, when there are two or more.
+const SERVER_CPU: usize = 1;
+const LOAD_CPU: usize = 0;
+
+/// `program`, run on `cpu` alone if the machine has CPUs to spare and
+/// `taskset` is there.
+fn pinned(cpu: usize, program: &str) -> Command {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let taskset = Command::new("taskset").arg("-V").output().is_ok();
+    if cpus >= 2 && taskset {
+        let mut command = Command::new("taskset");
+        command.args(["-c", &cpu.to_string(), program]);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+/// Nanoseconds that the threads of process `pid` have spent on a CPU.
+fn cpu_nanos(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .map(|task| {
+            let schedstat =
+                std::fs::read_to_string(task.unwrap().path().join("schedstat")).unwrap_or_default();
+            // The first field; a thread that has just ended reads empty.
+            (schedstat.split(' ').next())
+                .and_then(|nanos| nanos.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
 }
 
 fn serve(which: &str) {

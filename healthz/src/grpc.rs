@@ -374,8 +374,8 @@ where
         if let Some(passed) = self.closed() {
             return Some(passed);
         }
-        let latest = self.runner.state().borrow();
-        latest.answer.as_ref().map(|answer| answer.passed())
+        let (answer, _) = self.runner.state().latest()?;
+        Some(answer.passed())
     }
 
     fn answers(&self) -> watch::Receiver<Latest> {

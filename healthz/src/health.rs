@@ -140,8 +140,8 @@ impl Health {
         let probes = (self.registry.borrow().iter())
             .filter(|probe| !probe.is_gone())
             .map(|probe| {
-                let latest = probe.state.borrow().clone();
-                let age = latest.answer.as_ref().map(|_| latest.at.elapsed());
+                let latest = probe.latest.upgrade().and_then(|state| state.latest());
+                let (answer, age) = latest.unzip();
                 let gate = match probe.probe {
                     Probe::Liveness => Gate::Live,
                     Probe::Readiness => Gate::Ready,
@@ -150,7 +150,7 @@ impl Health {
                     router: probe.router.clone(),
                     probe: probe.probe,
                     said: self.lifecycle.gate(gate).and_then(|report| report.title),
-                    answer: latest.answer,
+                    answer,
                     age,
                     produced_at: age.and_then(|age| SystemTime::now().checked_sub(age)),
                 }

@@ -2,12 +2,12 @@
 //! what the app's health view reads.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use tokio::sync::watch;
 
 use crate::lifecycle::Lifecycle;
-use crate::run::{Latest, Runner};
+use crate::run::{Latest, Runner, State};
 
 /// The probes registered with one [`Lifecycle`] by the routers built with
 /// it, each as a receiver of its runner's state.
@@ -17,7 +17,10 @@ pub(crate) struct Registry(pub(crate) watch::Sender<Vec<Registered>>);
 pub(crate) struct Registered {
     pub(crate) router: Arc<str>,
     pub(crate) probe: Probe,
+    /// Notified when the probe answers differently.
     pub(crate) state: watch::Receiver<Latest>,
+    /// The latest answer and its age, while the router is served.
+    pub(crate) latest: Weak<State>,
 }
 
 impl Registered {
@@ -39,6 +42,7 @@ impl Registry {
             router: Arc::from(router),
             probe,
             state: runner.state().subscribe(),
+            latest: Arc::downgrade(runner.state()),
         };
         self.0.send_modify(|probes| {
             probes.retain(|probe| !probe.is_gone());

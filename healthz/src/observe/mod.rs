@@ -152,6 +152,10 @@ impl Observer {
     /// may outlive the one that started it, so it is no request's child: it
     /// has no parent and follows from the leading request's span.
     pub(crate) fn run_span(&self) -> Span {
+        if !tracing::level_enabled!(tracing::Level::DEBUG) {
+            // What a disabled span costs to make and drop, no more.
+            return Span::none();
+        }
         let span = tracing::debug_span!(
             parent: None,
             "healthz.probe",
@@ -170,10 +174,13 @@ impl Observer {
 
     /// Reports a run whose answer is now the probe's state.
     pub(crate) fn run_finished(&self, record: &RunRecord<'_>) {
-        let outcome = record.outcome();
-        record.span.record("result", outcome.as_str());
-        record.span.record("duration_ms", millis(record.duration));
-        {
+        if record.span.is_disabled() {
+            // No one records the span: even entering it would cost.
+            self.log(record.findings);
+        } else {
+            let outcome = record.outcome();
+            record.span.record("result", outcome.as_str());
+            record.span.record("duration_ms", millis(record.duration));
             // Failures are logged in the run's span, which names the probe.
             let _entered = record.span.enter();
             self.log(record.findings);

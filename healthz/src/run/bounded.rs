@@ -5,7 +5,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -43,11 +43,12 @@ impl Stopped {
 }
 
 /// Runs `check` with panics caught until `deadline`, when it is dropped.
-/// The timer is armed only if the check does not finish at its first poll,
-/// so a check that never waits costs no timer.
+/// The timer is made only if the check does not finish at its first poll,
+/// and boxed: a check that never waits costs no timer, and no room for one
+/// in every run's future.
 pub(crate) async fn bounded<F: Future>(check: F, deadline: Instant) -> Result<F::Output, Stopped> {
     let mut check = pin!(check);
-    let mut timer = pin!(None::<Sleep>);
+    let mut timer = None::<Pin<Box<Sleep>>>;
     poll_fn(|cx| {
         // The check is dropped right after a panic, never polled again, so
         // no broken state of it can be observed.
@@ -56,12 +57,10 @@ pub(crate) async fn bounded<F: Future>(check: F, deadline: Instant) -> Result<F:
             Ok(Poll::Pending) => {}
             Err(panic) => return Poll::Ready(Err(Stopped::Panicked(panic))),
         }
-        if timer.is_none() {
-            timer.set(Some(tokio::time::sleep_until(deadline)));
-        }
-        match timer.as_mut().as_pin_mut().map(|timer| timer.poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(Err(Stopped::TimedOut)),
-            _ => Poll::Pending,
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Stopped::TimedOut)),
+            Poll::Pending => Poll::Pending,
         }
     })
     .await

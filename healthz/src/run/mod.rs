@@ -14,17 +14,18 @@
 //! `observe` (each finished run is reported once).
 
 pub(crate) mod bounded;
+mod flight;
 pub(crate) mod named;
+pub(crate) mod state;
 
-use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -32,11 +33,12 @@ use crate::HealthError;
 use crate::base::checks::Outcome;
 use crate::base::kind::Kind;
 use crate::base::options::Options;
-use crate::base::sync::lock;
 use crate::format::render;
 use crate::observe::{Observer, RunRecord};
 use crate::report::{Cause, Finding, Report, Selection};
 use bounded::{Stopped, stopped_error};
+use flight::{Ended, Flight, Waiters};
+pub(crate) use state::{Latest, State};
 
 /// One run's answer, with its Flask-Healthz body rendered once, so that
 /// every request it serves writes bytes already there.
@@ -73,15 +75,6 @@ impl Answer {
     }
 }
 
-/// A probe's health state: the latest answer and when its run ended.
-/// Only finished runs write it; every reader borrows it.
-#[derive(Clone, Debug)]
-pub(crate) struct Latest {
-    /// `None` until the first run ends.
-    pub(crate) answer: Option<Arc<Answer>>,
-    pub(crate) at: Instant,
-}
-
 /// What a request is answered with.
 #[derive(Debug)]
 pub(crate) struct Served {
@@ -98,53 +91,79 @@ pub(crate) type Evaluation = Result<Outcome, HealthError>;
 pub(crate) struct Runner {
     kind: Kind,
     options: Options,
-    state: watch::Sender<Latest>,
-    flight: Mutex<Flight>,
+    state: Arc<State>,
+    flight: Flight,
     /// Whether a blocking call of the probe still holds its thread: the
     /// next run does not start another meanwhile. Shared with that thread,
     /// which may outlive the run.
     blocking: Arc<AtomicBool>,
     /// Reports each run: logs, spans, metrics.
     observer: Observer,
-    /// The answer of every passing run without checks, made once.
-    pass: Arc<Answer>,
 }
 
-enum Flight {
-    Idle,
-    /// A run is under way; requests that came meanwhile wait here, made
-    /// by the first of them.
-    Running(Option<Arc<Waiters>>),
+/// A run, boxed so that it can go on on a task of its own from its first
+/// wait on.
+type Run = Pin<Box<dyn Future<Output = Ended> + Send>>;
+
+/// How a request gets its answer, as decided when it arrives: at once, by
+/// a run it leads, or by joining the run under way.
+pub(crate) enum Start {
+    Served(Served),
+    Lead(Lead),
+    /// Waiting for another request's run; boxed, as the rare path.
+    Join(Pin<Box<dyn Future<Output = Served> + Send>>),
 }
 
-#[derive(Default)]
-struct Waiters {
-    ended: OnceLock<Ended>,
-    notify: Notify,
-}
+impl Start {
+    /// The answer, from `runner`, which decided how to get it.
+    async fn served(self, runner: &Arc<Runner>) -> Served {
+        let mut start = Some(self);
+        std::future::poll_fn(|cx| Start::poll_served(&mut start, runner, cx)).await
+    }
 
-/// How a run ended, for the requests that wait for it.
-#[derive(Clone)]
-enum Ended {
-    Shared(Arc<Answer>),
-    /// The answer to the leading request's own arguments, which could not
-    /// be extracted: every other request tries with its own.
-    Own(Arc<Answer>),
-    /// The run was dropped before its end, as at the runtime's shutdown.
-    Dropped,
-}
-
-impl Waiters {
-    async fn wait(&self) -> Ended {
+    /// Polls for the answer, as a future's `poll` does. A run that waits
+    /// goes on on a task of its own, and `start` becomes waiting for it.
+    pub(crate) fn poll_served(
+        start: &mut Option<Start>,
+        runner: &Arc<Runner>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Served> {
         loop {
-            let notified = pin!(self.notify.notified());
-            let mut notified = notified;
-            notified.as_mut().enable();
-            if let Some(ended) = self.ended.get() {
-                return ended.clone();
+            match start
+                .take()
+                .expect("a probe's answer polled after it was given")
+            {
+                Start::Served(served) => return Poll::Ready(served),
+                Start::Lead(mut lead) => match lead.0.as_mut().poll(cx) {
+                    Poll::Ready(ended) => return Poll::Ready(runner.led(ended)),
+                    Poll::Pending => *start = Some(Start::Join(lead.waited(runner.clone()))),
+                },
+                Start::Join(mut joined) => {
+                    let served = joined.as_mut().poll(cx);
+                    if served.is_pending() {
+                        *start = Some(Start::Join(joined));
+                    }
+                    return served;
+                }
             }
-            notified.await;
         }
+    }
+}
+
+/// A run that a request starts. The request polls it first, so that a run
+/// that needs no waiting ends without a task; from its first wait on, the
+/// run goes on on a task of its own, and the request waits for it with any
+/// other.
+pub(crate) struct Lead(Run);
+
+impl Lead {
+    /// The answer once the run, which waits, has gone on on a task of its
+    /// own; boxed, as the rare path.
+    fn waited(self, runner: Arc<Runner>) -> Pin<Box<dyn Future<Output = Served> + Send>> {
+        Box::pin(async move {
+            let ended = runner.spawned(self.0).await;
+            runner.led(ended)
+        })
     }
 }
 
@@ -160,20 +179,15 @@ impl Runner {
         Runner {
             kind,
             options,
-            state: watch::Sender::new(Latest {
-                answer: None,
-                at: Instant::now(),
-            }),
-            flight: Mutex::new(Flight::Idle),
+            state: Arc::new(State::new(Arc::new(Answer::new(Report::default())))),
+            flight: Flight::new(),
             blocking: Arc::new(AtomicBool::new(false)),
             observer: Observer::new(kind),
-            pass: Arc::new(Answer::new(Report::default())),
         }
     }
 
-    /// The probe's health state, to read or to watch for changes: a
-    /// receiver is notified when a run answers differently from the last.
-    pub(crate) fn state(&self) -> &watch::Sender<Latest> {
+    /// The probe's health state, to read or to watch for changes.
+    pub(crate) fn state(&self) -> &Arc<State> {
         &self.state
     }
 
@@ -186,58 +200,59 @@ impl Runner {
     /// of a run this request starts. Every request, the ones that select
     /// checks included, goes through here, so that no request pattern can
     /// run a check more often than this allows.
-    pub(crate) async fn answer<Fut>(self: &Arc<Self>, check: impl FnOnce() -> Fut) -> Served
+    #[cfg(test)]
+    async fn answer<Fut>(self: &Arc<Self>, check: impl FnOnce() -> Fut + Send + 'static) -> Served
     where
         Fut: Future<Output = Evaluation> + Send + 'static,
     {
-        let mut check = Some(check);
-        loop {
-            let waiters = match self.enter() {
-                Entry::Fresh(answer) => {
-                    return Served {
-                        answer,
-                        stale: None,
-                    };
+        self.start(check).served(self).await
+    }
+
+    /// How a request gets its answer, as in [`Runner::answer`]: only a run
+    /// this request starts calls `check`.
+    pub(crate) fn start<Fut>(
+        self: &Arc<Self>,
+        check: impl FnOnce() -> Fut + Send + 'static,
+    ) -> Start
+    where
+        Fut: Future<Output = Evaluation> + Send + 'static,
+    {
+        match self.enter() {
+            Entry::Fresh(answer) => Start::Served(Served {
+                answer,
+                stale: None,
+            }),
+            Entry::Stale(answer, age) => {
+                if self.flight.try_lead() {
+                    tokio::spawn(self.clone().run(check()));
                 }
-                Entry::Stale(answer, age) => {
-                    if self.try_lead() {
-                        let check = check.take().expect("a request starts at most one run");
-                        tokio::spawn(self.clone().run(check()));
-                    }
-                    return Served {
-                        answer,
-                        stale: Some(age),
-                    };
-                }
-                Entry::Lead => {
-                    let check = check.take().expect("a request starts at most one run");
-                    let answer = match self.lead(check()).await {
-                        Ended::Shared(answer) | Ended::Own(answer) => answer,
-                        // Its own run never ended: answer as for a run that
-                        // ran out of time.
-                        Ended::Dropped => {
-                            let (kind, timeout) = (self.kind, self.options.timeout());
-                            let error = stopped_error(Stopped::TimedOut, kind.name(), timeout);
-                            Arc::new(Answer::new(
-                                Report::stopped_early(kind, error, Cause::TimedOut).0,
-                            ))
-                        }
-                    };
-                    return Served {
-                        answer,
-                        stale: None,
-                    };
-                }
-                Entry::Wait(waiters) => waiters,
-            };
-            if let Ended::Shared(answer) = waiters.wait().await {
-                return Served {
+                Start::Served(Served {
                     answer,
-                    stale: None,
-                };
+                    stale: Some(age),
+                })
             }
-            // The run's answer was not for this request (its arguments
-            // were the leader's), or it never ended: go through again.
+            Entry::Lead => Start::Lead(Lead(self.clone().run(check()))),
+            Entry::Wait(waiters) => Start::Join(Box::pin(self.clone().joined(waiters, check))),
+        }
+    }
+
+    /// The answer of the run `waiters` wait for, or, if it was not for this
+    /// request (its arguments were the leader's) or it never ended, the
+    /// answer of going through again.
+    async fn joined<Fut>(
+        self: Arc<Self>,
+        waiters: Arc<Waiters>,
+        check: impl FnOnce() -> Fut + Send + 'static,
+    ) -> Served
+    where
+        Fut: Future<Output = Evaluation> + Send + 'static,
+    {
+        match waiters.wait().await {
+            Ended::Shared(answer) => Served {
+                answer,
+                stale: None,
+            },
+            Ended::Own(_) | Ended::Dropped => self.start(check).served(&self).await,
         }
     }
 
@@ -254,62 +269,61 @@ impl Runner {
     }
 
     fn enter(&self) -> Entry {
-        if let Some(entry) = self.cached() {
-            return entry;
-        }
-        let mut flight = lock(&self.flight);
-        match &mut *flight {
-            Flight::Running(waiters) => {
-                Entry::Wait(waiters.get_or_insert_with(Default::default).clone())
+        loop {
+            if let Some(entry) = self.cached() {
+                return entry;
             }
-            Flight::Idle => {
+            if self.flight.try_lead() {
                 // A run may have ended since the look at the cache.
-                if let Some(entry) = self.cached() {
-                    return entry;
-                }
-                *flight = Flight::Running(None);
-                Entry::Lead
+                return match self.cached() {
+                    Some(entry) => {
+                        self.flight.end(|| Ended::Dropped);
+                        entry
+                    }
+                    None => Entry::Lead,
+                };
             }
+            if let Some(waiters) = self.flight.join() {
+                return Entry::Wait(waiters);
+            }
+            // The run under way ended meanwhile: look again.
         }
     }
 
     /// The cached answer, fresh or stale, if the options keep one.
     fn cached(&self) -> Option<Entry> {
         let cache = self.options.cache()?;
-        let latest = self.state.borrow();
-        let answer = latest.answer.as_ref()?;
-        let age = latest.at.elapsed();
+        let (answer, age) = self.state.latest()?;
         if age < cache {
-            return Some(Entry::Fresh(answer.clone()));
+            return Some(Entry::Fresh(answer));
         }
         let stale = self.options.stale()?;
-        (age < cache + stale).then(|| Entry::Stale(answer.clone(), age))
+        (age < cache + stale).then_some(Entry::Stale(answer, age))
     }
 
-    /// Starts a run unless one is under way.
-    fn try_lead(&self) -> bool {
-        let mut flight = lock(&self.flight);
-        let idle = matches!(*flight, Flight::Idle);
-        if idle {
-            *flight = Flight::Running(None);
-        }
-        idle
-    }
-
-    /// Runs `check` for this request: inline while it needs no waiting,
-    /// and on its own task from its first wait on.
-    async fn lead<Fut>(self: &Arc<Self>, check: Fut) -> Ended
-    where
-        Fut: Future<Output = Evaluation> + Send + 'static,
-    {
-        let mut run = Box::pin(self.clone().run(check));
-        if let Poll::Ready(ended) = poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await {
-            return ended;
-        }
-        let waiters = match &mut *lock(&self.flight) {
-            Flight::Running(waiters) => waiters.get_or_insert_with(Default::default).clone(),
-            Flight::Idle => unreachable!("the flight stays running until its run ends"),
+    /// The answer to the request that led a run which ended so.
+    fn led(&self, ended: Ended) -> Served {
+        let answer = match ended {
+            Ended::Shared(answer) | Ended::Own(answer) => answer,
+            // Its own run never ended: answer as for a run that ran out of
+            // time.
+            Ended::Dropped => {
+                let (kind, timeout) = (self.kind, self.options.timeout());
+                let error = stopped_error(Stopped::TimedOut, kind.name(), timeout);
+                Arc::new(Answer::new(
+                    Report::stopped_early(kind, error, Cause::TimedOut).0,
+                ))
+            }
         };
+        Served {
+            answer,
+            stale: None,
+        }
+    }
+
+    /// Goes on with `run` on a task of its own, and waits for its end.
+    async fn spawned(&self, run: Run) -> Ended {
+        let waiters = (self.flight.join()).expect("the flight stays running until its run ends");
         tokio::spawn(run);
         waiters.wait().await
     }
@@ -317,12 +331,17 @@ impl Runner {
     /// One run, from the call of the probe function to its answer stored
     /// and handed to the requests that wait for it. Its span is made here,
     /// in the context of the request that starts it, wherever it runs.
-    fn run<Fut>(self: Arc<Self>, check: Fut) -> impl Future<Output = Ended>
+    fn run<Fut>(self: Arc<Self>, check: Fut) -> Run
     where
-        Fut: Future<Output = Evaluation>,
+        Fut: Future<Output = Evaluation> + Send + 'static,
     {
         let span = self.observer.run_span();
-        self.run_in(check, span.clone()).instrument(span)
+        if span.is_disabled() {
+            // Entering a span no one records costs at each poll all the same.
+            Box::pin(self.run_in(check, span))
+        } else {
+            Box::pin(self.run_in(check, span.clone()).instrument(span))
+        }
     }
 
     async fn run_in<Fut>(self: Arc<Self>, check: Fut, span: tracing::Span) -> Ended
@@ -349,7 +368,7 @@ impl Runner {
                 Some(_) => Instant::now(),
                 None => Instant::from_std(started + duration),
             };
-            self.store(&answer, ended_at);
+            self.state.store(&answer, ended_at);
             Ended::Shared(answer)
         } else {
             // The request's own arguments failed, not the probe, so the
@@ -357,40 +376,15 @@ impl Runner {
             self.observer.arguments_rejected(&findings);
             Ended::Own(self.answer_of(report))
         };
-        self.end_flight(ended.clone());
+        self.flight.end(|| ended.clone());
         ended
     }
 
     fn answer_of(&self, report: Report) -> Arc<Answer> {
         if report.title.is_none() && report.checks.is_empty() {
-            self.pass.clone()
+            self.state.pass().clone()
         } else {
             Arc::new(Answer::new(report))
-        }
-    }
-
-    /// Makes `answer`, of a run that ended `at`, the probe's latest,
-    /// notifying the state's readers only when it differs from the previous
-    /// one.
-    fn store(&self, answer: &Arc<Answer>, at: Instant) {
-        self.state.send_if_modified(|latest| {
-            let changed = latest
-                .answer
-                .as_ref()
-                .is_none_or(|previous| !previous.same_as(answer));
-            *latest = Latest {
-                answer: Some(answer.clone()),
-                at,
-            };
-            changed
-        });
-    }
-
-    fn end_flight(&self, ended: Ended) {
-        let flight = std::mem::replace(&mut *lock(&self.flight), Flight::Idle);
-        if let Flight::Running(Some(waiters)) = flight {
-            let _ = waiters.ended.set(ended);
-            waiters.notify.notify_waiters();
         }
     }
 
@@ -470,7 +464,7 @@ impl Unfinished<'_> {
 impl Drop for Unfinished<'_> {
     fn drop(&mut self) {
         if let Some(runner) = self.0 {
-            runner.end_flight(Ended::Dropped);
+            runner.flight.end(|| Ended::Dropped);
         }
     }
 }
@@ -764,7 +758,7 @@ mod tests {
                     .await
             }
         });
-        let joined = |runner: &Runner| matches!(&*lock(&runner.flight), Flight::Running(Some(_)));
+        let joined = |runner: &Runner| runner.flight.is_waited();
         // The leader's run waits, so the leader waits for it with the
         // flight's waiters.
         while !joined(&runner) {

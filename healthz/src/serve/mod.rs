@@ -3,11 +3,13 @@
 //! request asks for and the response it gets. It depends on `base`,
 //! `report`, `format`, `run`, `observe` and `lifecycle`.
 
+pub(crate) mod handler;
 pub(crate) mod request;
 pub(crate) mod response;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -20,7 +22,8 @@ use crate::base::kind::Kind;
 use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};
 use crate::report::{Report, Selection};
-use crate::run::{Evaluation, Runner, Served};
+use crate::run::{Evaluation, Runner, Served, Start};
+use handler::{Answering, Whole};
 use request::Format;
 
 /// A probe's check function as its endpoint calls it: it extracts the
@@ -155,52 +158,40 @@ impl<F> Endpoint<F> {
         }
     }
 
-    async fn answer<S>(
-        self: Arc<Self>,
-        state: S,
-        request: Request,
-        only: Option<String>,
-    ) -> Response
-    where
-        F: CheckFn<S>,
-    {
-        let (parts, _body) = request.into_parts();
-        let (format, mut selection) = request::read(&parts);
-        selection.only = only;
-        match self.served(state, parts).await {
-            Ok(served) => self.respond(served, format, selection),
-            Err(report) => response::probe(self.kind, &report, format, None),
-        }
-    }
-
-    /// The probe's answer, for any reader: the lifecycle's, as `Err`, while
-    /// its gate is closed; else a fresh cached answer, or that of a run
-    /// shared with every other reader. Each verdict is observed.
+    /// The probe's answer, for a reader other than the HTTP handler: the
+    /// lifecycle's, as `Err`, while its gate is closed; else a fresh cached
+    /// answer, or that of a run shared with every other reader. Each
+    /// verdict is observed.
+    #[cfg(feature = "grpc")]
     pub(crate) async fn served<S>(&self, state: S, parts: Parts) -> Result<Served, Report>
     where
+        S: Send + 'static,
+        F: CheckFn<S>,
+    {
+        let mut serving = self.serving(state, parts);
+        (std::future::poll_fn(|cx| serving.poll_served(self, cx)).await).map_err(|report| *report)
+    }
+
+    /// How a request gets its answer, decided when it arrives: the
+    /// lifecycle's while the gate is closed, boxed, so that the common
+    /// answer's future stays small; else the runner's.
+    pub(crate) fn serving<S>(&self, state: S, parts: Parts) -> Serving
+    where
+        S: Send + 'static,
         F: CheckFn<S>,
     {
         if let Some(report) =
             (self.gate.as_ref()).and_then(|(gate, lifecycle)| lifecycle.gate(*gate))
         {
-            // The change of state that closed the gate was logged; each
-            // answer it gives is not.
-            self.runner.observer().answered(self.kind, false);
-            return Err(report);
+            return Serving::Closed(Some(Box::new(report)));
         }
-        let served = match self.runner.fresh() {
-            Some(served) => served,
-            // Boxed: the handler's future, which axum moves before it pins
-            // it, stays small, and a fresh answer needs no allocation.
+        Serving::Open(Some(match self.runner.fresh() {
+            Some(served) => Start::Served(served),
             None => {
-                let check = || self.check.clone().call(parts, state);
-                Box::pin(self.runner.answer(check)).await
+                let check = self.check.clone();
+                self.runner.start(move || check.call(parts, state))
             }
-        };
-        self.runner
-            .observer()
-            .answered(self.kind, served.answer.passed());
-        Ok(served)
+        }))
     }
 
     /// The response to a request for `served`, in `format`, narrowed to
@@ -252,8 +243,7 @@ impl<F> Endpoint<F> {
         F: CheckFn<S>,
     {
         // One `Arc` for the handler, which axum clones at every request.
-        let endpoint = Arc::new(self.clone());
-        get(move |State(state): State<S>, request: Request| endpoint.answer(state, request, None))
+        get(Whole(Arc::new(self.clone())))
     }
 
     /// One named check of the probe, by the path's last segment.
@@ -265,8 +255,42 @@ impl<F> Endpoint<F> {
         let endpoint = Arc::new(self.clone());
         get(
             move |State(state): State<S>, Path(check): Path<String>, request: Request| {
-                endpoint.answer(state, request, Some(check))
+                Answering::new(endpoint.clone(), state, request, Some(check))
             },
         )
+    }
+}
+/// A request on its way to its probe's answer, polled by whatever serves
+/// it: an HTTP handler's response future, a gRPC call.
+pub(crate) enum Serving {
+    /// The lifecycle answers while the gate is closed.
+    Closed(Option<Box<Report>>),
+    Open(Option<Start>),
+}
+
+impl Serving {
+    /// The answer once there is one, observed; the lifecycle's as `Err`.
+    pub(crate) fn poll_served<F>(
+        &mut self,
+        endpoint: &Endpoint<F>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Served, Box<Report>>> {
+        let observer = endpoint.runner.observer();
+        match self {
+            Serving::Closed(report) => {
+                // The change of state that closed the gate was logged; each
+                // answer it gives is not.
+                observer.answered(endpoint.kind, false);
+                let report = report.take();
+                Poll::Ready(Err(
+                    report.expect("a probe's answer polled after it was given")
+                ))
+            }
+            Serving::Open(start) => {
+                let served = ready!(Start::poll_served(start, &endpoint.runner, cx));
+                observer.answered(endpoint.kind, served.answer.passed());
+                Poll::Ready(Ok(served))
+            }
+        }
     }
 }
