@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The server's CPU time per probe request, healthz against a hand-written
-# handler, under wrk on 127.0.0.1. Not run by CI: it takes about a minute
+# handler, under wrk on 127.0.0.1. Not run by CI: it takes about three minutes
 # and its figures depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
