@@ -195,11 +195,7 @@ impl Runner {
         &self.observer
     }
 
-    /// The answer to a request: a fresh cached answer, a stale one while a
-    /// background run refreshes it, the answer of the run under way, or that
-    /// of a run this request starts. Every request, the ones that select
-    /// checks included, goes through here, so that no request pattern can
-    /// run a check more often than this allows.
+    /// The answer to a request, as an endpoint gets it.
     #[cfg(test)]
     async fn answer<Fut>(self: &Arc<Self>, check: impl FnOnce() -> Fut + Send + 'static) -> Served
     where
@@ -208,8 +204,12 @@ impl Runner {
         self.start(check).served(self).await
     }
 
-    /// How a request gets its answer, as in [`Runner::answer`]: only a run
-    /// this request starts calls `check`.
+    /// How a request gets its answer: a fresh cached answer, a stale one
+    /// while a background run refreshes it, the answer of the run under
+    /// way, or that of a run this request starts, the only case that calls
+    /// `check`. Every request without a fresh cached answer, the ones that
+    /// select checks included, goes through here, so that no request
+    /// pattern can run a check more often than this allows.
     pub(crate) fn start<Fut>(
         self: &Arc<Self>,
         check: impl FnOnce() -> Fut + Send + 'static,
