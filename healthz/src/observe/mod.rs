@@ -174,17 +174,14 @@ impl Observer {
 
     /// Reports a run whose answer is now the probe's state.
     pub(crate) fn run_finished(&self, record: &RunRecord<'_>) {
-        if record.span.is_disabled() {
-            // No one records the span: even entering it would cost.
-            self.log(record.findings);
-        } else {
-            let outcome = record.outcome();
-            record.span.record("result", outcome.as_str());
+        // Failures are logged in the run's span, which names the probe; a
+        // span no one records is not even entered.
+        let _entered = (!record.span.is_disabled()).then(|| {
+            record.span.record("result", record.outcome().as_str());
             record.span.record("duration_ms", millis(record.duration));
-            // Failures are logged in the run's span, which names the probe.
-            let _entered = record.span.enter();
-            self.log(record.findings);
-        }
+            record.span.enter()
+        });
+        self.log(record.findings);
         metrics::run_finished(self.router(), self.kind, record);
     }
 

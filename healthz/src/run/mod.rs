@@ -207,9 +207,9 @@ impl Runner {
     /// How a request gets its answer: a fresh cached answer, a stale one
     /// while a background run refreshes it, the answer of the run under
     /// way, or that of a run this request starts, the only case that calls
-    /// `check`. Every request without a fresh cached answer, the ones that
-    /// select checks included, goes through here, so that no request
-    /// pattern can run a check more often than this allows.
+    /// `check`. Every request, the ones that select checks included, goes
+    /// through here, so that no request pattern can run a check more often
+    /// than this allows.
     pub(crate) fn start<Fut>(
         self: &Arc<Self>,
         check: impl FnOnce() -> Fut + Send + 'static,
@@ -253,18 +253,6 @@ impl Runner {
                 stale: None,
             },
             Ended::Own(_) | Ended::Dropped => self.start(check).served(&self).await,
-        }
-    }
-
-    /// A fresh cached answer, if there is one: what most requests to a
-    /// cached probe get, with no run and no allocation.
-    pub(crate) fn fresh(&self) -> Option<Served> {
-        match self.cached()? {
-            Entry::Fresh(answer) => Some(Served {
-                answer,
-                stale: None,
-            }),
-            _ => None,
         }
     }
 

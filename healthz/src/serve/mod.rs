@@ -185,13 +185,8 @@ impl<F> Endpoint<F> {
         {
             return Serving::Closed(Some(Box::new(report)));
         }
-        Serving::Open(Some(match self.runner.fresh() {
-            Some(served) => Start::Served(served),
-            None => {
-                let check = self.check.clone();
-                self.runner.start(move || check.call(parts, state))
-            }
-        }))
+        let check = self.check.clone();
+        Serving::Open(Some(self.runner.start(move || check.call(parts, state))))
     }
 
     /// The response to a request for `served`, in `format`, narrowed to
@@ -260,6 +255,7 @@ impl<F> Endpoint<F> {
         )
     }
 }
+
 /// A request on its way to its probe's answer, polled by whatever serves
 /// it: an HTTP handler's response future, a gRPC call.
 pub(crate) enum Serving {
