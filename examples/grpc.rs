@@ -76,6 +76,7 @@ async fn main() -> std::io::Result<()> {
             ),
         )
         // HTTP probes under /healthz and grpc.health.v1.Health, sharing runs.
+        .merge(healthz::router())
         .merge(healthz::grpc::router())
         .route_service("/grpc.reflection.v1.ServerReflection/{method}", reflection)
         .with_state(db);

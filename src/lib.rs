@@ -48,6 +48,15 @@ mod guides {
     struct Probes;
 }
 
+/// A turn at the attribute probes: their health state is one for the
+/// process, so the tests of one binary that drive them take turns, and no
+/// test joins another's run or reads its cached answer. Hold the guard for
+/// the test.
+pub async fn one_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 /// Serves `app` on an ephemeral port of 127.0.0.1 until the test ends.
 pub async fn serve(app: axum::Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0")

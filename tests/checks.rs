@@ -100,6 +100,7 @@ async fn server() -> (Deps, SocketAddr) {
 
 #[tokio::test]
 async fn a_passing_probe_reports_each_check() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (_, addr) = server().await;
     let reply = get(addr, "/healthz/ready").await;
     assert_eq!(reply.status, 200);
@@ -115,6 +116,7 @@ async fn a_passing_probe_reports_each_check() {
 
 #[tokio::test]
 async fn a_failing_check_fails_the_probe_and_is_named() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database
         .set(Behaviour::Down("Can't connect to the database"));
@@ -139,6 +141,7 @@ async fn a_failing_check_fails_the_probe_and_is_named() {
 
 #[tokio::test]
 async fn several_failures_are_all_named() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Hidden("password=hunter2"));
     deps.cache.set(Behaviour::Panic);
@@ -158,6 +161,7 @@ async fn several_failures_are_all_named() {
 
 #[tokio::test]
 async fn a_warning_only_check_is_reported_without_failing_the_probe() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.search.set(Behaviour::Down("Search index is stale"));
     let reply = get(addr, "/healthz/ready").await;
@@ -178,6 +182,7 @@ async fn a_warning_only_check_is_reported_without_failing_the_probe() {
 
 #[tokio::test]
 async fn checks_run_concurrently() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     for dependency in [&deps.database, &deps.cache, &deps.search] {
         dependency.set(Behaviour::Slow(250));
@@ -197,6 +202,7 @@ async fn checks_run_concurrently() {
 
 #[tokio::test]
 async fn a_slow_check_times_out_alone() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.cache.set(Behaviour::Hang);
     let reply = get(addr, "/healthz/ready?verbose").await;
@@ -209,6 +215,7 @@ async fn a_slow_check_times_out_alone() {
 
 #[tokio::test]
 async fn exclude_skips_checks_and_warns_about_unknown_names() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Down("Database down"));
     let reply = get(addr, "/healthz/ready?verbose&exclude=database&exclude=nope").await;
@@ -226,6 +233,7 @@ async fn exclude_skips_checks_and_warns_about_unknown_names() {
 
 #[tokio::test]
 async fn one_check_can_be_run_alone() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Down("Database down"));
     deps.cache.set(Behaviour::Down("Cache down"));
@@ -258,6 +266,7 @@ async fn one_check_can_be_run_alone() {
 
 #[tokio::test]
 async fn health_json_is_served_on_request() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Down("Database down"));
     let reply = request_with(
@@ -289,6 +298,7 @@ async fn health_json_is_served_on_request() {
 
 #[tokio::test]
 async fn an_oversized_reason_keeps_every_body_under_10_kib() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Huge);
     for (path, accept) in [
@@ -313,6 +323,7 @@ async fn an_oversized_reason_keeps_every_body_under_10_kib() {
 
 #[tokio::test]
 async fn a_probe_without_checks_answers_as_before() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (_, addr) = server().await;
     assert_eq!(
         get(addr, "/healthz/live").await.text(),

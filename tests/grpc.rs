@@ -37,11 +37,13 @@ async fn ping(State(db): State<Database>) -> Result<(), HealthError> {
 /// HTTP probes and gRPC health on one port, gated by `lifecycle`.
 async fn server(lifecycle: &Lifecycle, options: Options) -> (Database, SocketAddr) {
     let db = Database::default();
-    let app: Router = Healthz::new()
+    let health = Healthz::new()
         .live(|| ())
         .ready_with(options, ping)
-        .lifecycle(lifecycle.clone())
-        .grpc_router(Grpc::new().watch_interval(Duration::from_millis(100)))
+        .lifecycle(lifecycle.clone());
+    let app: Router = Router::new()
+        .merge(health.router())
+        .merge(health.grpc_router(Grpc::new().watch_interval(Duration::from_millis(100))))
         .with_state(db.clone());
     (db, serve(app).await)
 }

@@ -18,6 +18,7 @@ const ROOT_NAMES: &[(&str, &str)] = &[
     ("Health", "health"),
     ("Healthz", "builder"),
     ("router", "probe"),
+    ("serve", "probe"),
 ];
 
 /// The top-level module each file of `dir` belongs to, with its text.

@@ -117,6 +117,7 @@ fn quiet_expected_panics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_herd_of_concurrent_probes_runs_the_check_once() {
+    let _turn = healthz_suite::one_at_a_time().await;
     const HERD: usize = 300;
     let (harness, addr) = server(Mode::HoldUntil(HERD)).await;
     let requests: Vec<_> = (0..HERD)
@@ -142,6 +143,7 @@ async fn a_herd_of_concurrent_probes_runs_the_check_once() {
 
 #[tokio::test]
 async fn a_check_that_never_returns_answers_503_at_its_timeout() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (harness, addr) = server(Mode::Hang).await;
     let reply = get(addr, "/healthz/ready").await;
     assert_eq!(reply.status, 503);
@@ -159,6 +161,7 @@ async fn a_check_that_never_returns_answers_503_at_its_timeout() {
 
 #[tokio::test]
 async fn panicking_probes_answer_503_and_the_server_keeps_serving() {
+    let _turn = healthz_suite::one_at_a_time().await;
     const PANICS: usize = 200;
     quiet_expected_panics();
     let (harness, addr) = server(Mode::Panic).await;
@@ -179,6 +182,7 @@ async fn panicking_probes_answer_503_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn uncached_probes_run_at_every_request() {
+    let _turn = healthz_suite::one_at_a_time().await;
     let (harness, addr) = server(Mode::Pass).await;
     harness.live_fails.store(true, Ordering::SeqCst);
     assert_eq!(get(addr, "/healthz/live").await.status, 503);

@@ -161,6 +161,14 @@ pub(crate) fn fallback(kind: Kind) -> TokenStream {
 fn implementation(kind: Kind, span: Span, bounds: TokenStream, check: TokenStream) -> TokenStream {
     let probe_trait = kind.trait_ident();
     let marker = format_ident!("__Healthz{}Probe", probe_trait);
+    // A static in a method of a generic impl is one for every state type:
+    // the probe's one health state in the process.
+    let cell = quote! {
+        fn cell() -> &'static ::healthz::__private::ProbeCell {
+            static CELL: ::healthz::__private::ProbeCell = ::healthz::__private::ProbeCell::new();
+            &CELL
+        }
+    };
     quote_spanned! {span=>
         const _: () = {
             #[doc(hidden)]
@@ -174,6 +182,7 @@ fn implementation(kind: Kind, span: Span, bounds: TokenStream, check: TokenStrea
                 #bounds
             {
                 #check
+                #cell
             }
         };
     }

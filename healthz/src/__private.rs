@@ -4,6 +4,6 @@
 pub use crate::Options;
 pub use crate::base::checks::{IntoOutcome, Outcome};
 pub use crate::probe::argument::{Argument, BodyArgument, PartsArgument, parts_only};
-pub use crate::probe::{Live, ProbeArgument, Probes, Ready};
+pub use crate::probe::{Live, ProbeArgument, ProbeCell, Probes, Ready};
 pub use crate::{HealthError, ProbeResult};
 pub use axum::http::request::Parts as RequestParts;

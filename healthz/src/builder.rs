@@ -7,18 +7,22 @@
 
 use std::fmt;
 use std::future::Future;
+use std::io;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::request::Parts;
+use tokio::net::ToSocketAddrs;
 
 use crate::Options;
 use crate::base::checks::{IntoOutcome, Outcome};
 use crate::base::kind::Kind;
 use crate::lifecycle::{Lifecycle, lifecycle};
 use crate::probe::ProbeArgument;
-use crate::run::Evaluation;
-use crate::serve::{Assemble, Endpoint, Http};
+use crate::run::{Evaluation, Runner};
+use crate::serve::server::on_port;
+use crate::serve::{Assemble, CheckFn, Endpoint, Http};
 
 /// A probe router built from functions or closures, for what attributes
 /// cannot do: several apps with different probes in one binary (integration
@@ -55,7 +59,7 @@ pub struct Healthz<L = Missing, R = Missing> {
     live: L,
     ready: R,
     prefix: String,
-    lifecycle: Lifecycle,
+    pub(crate) lifecycle: Lifecycle,
 }
 
 /// The type-state of a probe not given yet: [`Healthz::router`] is refused
@@ -80,15 +84,27 @@ pub struct Missing;
 /// ```
 pub struct Given<F, M> {
     function: F,
-    options: Options,
+    /// The probe's one health state, shared by the clones of the builder
+    /// and every reader built from them.
+    runner: Arc<Runner>,
     shape: PhantomData<fn() -> M>,
+}
+
+impl<F, M> Given<F, M> {
+    fn new(kind: Kind, options: Options, function: F) -> Self {
+        Given {
+            function,
+            runner: Arc::new(Runner::new(kind, options)),
+            shape: PhantomData,
+        }
+    }
 }
 
 impl<F: Clone, M> Clone for Given<F, M> {
     fn clone(&self) -> Self {
         Given {
             function: self.function.clone(),
-            options: self.options,
+            runner: self.runner.clone(),
             shape: PhantomData,
         }
     }
@@ -98,7 +114,7 @@ impl<F, M> fmt::Debug for Given<F, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Given")
             .field("function", &std::any::type_name::<F>())
-            .field("options", &self.options)
+            .field("options", self.runner.options())
             .finish()
     }
 }
@@ -175,11 +191,7 @@ impl<L, R> Healthz<L, R> {
     where
         F: ProbeFn<M>,
     {
-        let live = Given {
-            function: probe,
-            options,
-            shape: PhantomData,
-        };
+        let live = Given::new(Kind::Live, options, probe);
         Healthz {
             live,
             ready: self.ready,
@@ -214,11 +226,7 @@ impl<L, R> Healthz<L, R> {
     where
         F: ProbeFn<M>,
     {
-        let ready = Given {
-            function: probe,
-            options,
-            shape: PhantomData,
-        };
+        let ready = Given::new(Kind::Ready, options, probe);
         Healthz {
             live: self.live,
             ready,
@@ -290,7 +298,7 @@ impl<L, R> Healthz<L, R> {
     /// # Panics
     ///
     /// If the prefix is not empty and does not start with `/`.
-    pub fn router<S>(self) -> Router<S>
+    pub fn router<S>(&self) -> Router<S>
     where
         L: LiveGiven<S>,
         R: ReadyGiven<S>,
@@ -300,37 +308,82 @@ impl<L, R> Healthz<L, R> {
     }
 
     /// What `assembler` builds from the given probes' endpoints.
-    pub(crate) fn build<S, A>(self, assembler: A) -> A::Output
+    pub(crate) fn build<S, A>(&self, assembler: A) -> A::Output
     where
         L: LiveGiven<S>,
         R: ReadyGiven<S>,
         S: Clone + Send + Sync + 'static,
         A: Assemble<S>,
     {
-        let (options, live) = self.live.into_parts();
-        let blocking = sync_if_blocking::<S, L>(Kind::Live, options);
-        let live = Endpoint::new(Kind::Live, options, move |parts, state| {
-            live.call(parts, state, blocking)
-        });
-        let (options, ready) = self.ready.into_parts();
-        let blocking = sync_if_blocking::<S, R>(Kind::Ready, options);
-        let ready = Endpoint::new(Kind::Ready, options, move |parts, state| {
-            ready.call(parts, state, blocking)
-        });
+        let live = self.live.endpoint(Kind::Live);
+        let ready = self.ready.endpoint(Kind::Ready);
         assembler.assemble(&self.prefix, &live, &ready, &self.lifecycle)
     }
 }
 
-/// Whether the probe's calls go to the blocking thread pool, which only a
-/// sync probe's can.
-fn sync_if_blocking<S, P: GivenProbe<S>>(kind: Kind, options: Options) -> bool {
-    let blocking = options.blocking();
-    assert!(
-        !(blocking && <P::Function as ProbeFnFor<P::Shape, S>>::ASYNC),
-        "`Options::with_blocking` runs a sync probe on the blocking thread pool, and the {} probe is `async`: remove `with_blocking`, or make the probe sync",
-        kind.name()
-    );
-    blocking
+impl<L, R> Healthz<L, R> {
+    /// Serves the given probes under the builder's prefix on `addr`, and
+    /// nothing else, until the drain of the builder's
+    /// [lifecycle](Healthz::lifecycle) is over, as [`serve`](crate::serve())
+    /// does for the attribute probes.
+    ///
+    /// ```no_run
+    /// # async fn run() -> std::io::Result<()> {
+    /// let health = healthz::Healthz::new().live(|| ()).ready(|| true);
+    /// health.serve("127.0.0.1:8081").await
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`router`](Healthz::router).
+    pub fn serve<A>(&self, addr: A) -> impl Future<Output = io::Result<()>> + Send + 'static
+    where
+        L: LiveGiven<()>,
+        R: ReadyGiven<()>,
+        A: ToSocketAddrs + fmt::Debug + Send + 'static,
+    {
+        self.serve_with_state(addr, ())
+    }
+
+    /// [`serve`](Healthz::serve) for probes whose arguments read the app's
+    /// state.
+    ///
+    /// ```no_run
+    /// use axum::extract::State;
+    ///
+    /// #[derive(Clone)]
+    /// struct App { ready: bool }
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// healthz::Healthz::new()
+    ///     .live(|| ())
+    ///     .ready(|State(app): State<App>| app.ready)
+    ///     .serve_with_state("127.0.0.1:8081", App { ready: true })
+    ///     .await
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`router`](Healthz::router).
+    pub fn serve_with_state<S, A>(
+        &self,
+        addr: A,
+        state: S,
+    ) -> impl Future<Output = io::Result<()>> + Send + 'static
+    where
+        L: LiveGiven<S>,
+        R: ReadyGiven<S>,
+        S: Clone + Send + Sync + 'static,
+        A: ToSocketAddrs + fmt::Debug + Send + 'static,
+    {
+        on_port(
+            addr,
+            self.router().with_state(state),
+            self.lifecycle.clone(),
+        )
+    }
 }
 
 /// A liveness probe given to the builder, runnable in an app whose state is
@@ -367,24 +420,35 @@ impl<S, F: ProbeFnFor<M, S>, M> ReadyGiven<S> for Given<F, M> {}
 
 /// A given probe, with what the runtime needs to serve it.
 #[doc(hidden)]
+// Its method is the crate's alone: it names crate-private types.
+#[allow(private_interfaces, private_bounds)]
 pub trait GivenProbe<S> {
+    /// The probe's endpoint, sharing its one runner.
     #[doc(hidden)]
-    type Shape;
-    #[doc(hidden)]
-    type Function: ProbeFnFor<Self::Shape, S>;
-    #[doc(hidden)]
-    fn into_parts(self) -> (Options, Self::Function);
+    fn endpoint(&self, kind: Kind) -> Endpoint<impl CheckFn<S>>
+    where
+        S: Clone + Send + Sync + 'static;
 }
 
+#[allow(private_interfaces, private_bounds)]
 impl<S, F, M> GivenProbe<S> for Given<F, M>
 where
     F: ProbeFnFor<M, S>,
 {
-    type Shape = M;
-    type Function = F;
-
-    fn into_parts(self) -> (Options, F) {
-        (self.options, self.function)
+    fn endpoint(&self, kind: Kind) -> Endpoint<impl CheckFn<S>>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let blocking = self.runner.options().blocking();
+        assert!(
+            !(blocking && F::ASYNC),
+            "`Options::with_blocking` runs a sync probe on the blocking thread pool, and the {} probe is `async`: remove `with_blocking`, or make the probe sync",
+            kind.name()
+        );
+        let function = self.function.clone();
+        Endpoint::new(kind, self.runner.clone(), move |parts, state| {
+            function.call(parts, state, blocking)
+        })
     }
 }
 

@@ -14,17 +14,19 @@
 //! down, shutting down, a late heartbeat), is `NOT_SERVING`. Nothing is
 //! `SERVING` before its probe has run and passed.
 //!
-//! [`router()`] serves gRPC health beside the HTTP probes on one axum
-//! router, so both share every run and cached answer; serve it with
-//! `axum::serve`, which speaks HTTP/2 without TLS (h2c) as the kubelet's
-//! gRPC prober does. [`service()`] is the same service for a
-//! `tonic::transport::Server`.
+//! [`router()`] gives gRPC health as axum routes to merge beside
+//! [`healthz::router()`](crate::router()); serve them with `axum::serve`,
+//! which speaks HTTP/2 without TLS (h2c) as the kubelet's gRPC prober does.
+//! [`service()`] is the same service for a `tonic::transport::Server`.
+//! Every reader of a probe shares its runs, cached answer and state.
 //!
 //! ```
 //! # #[healthz::live] fn liveness() {}
 //! # #[healthz::ready] fn readiness() {}
 //! // HTTP probes under /healthz and gRPC health, on one port.
-//! let app: axum::Router = axum::Router::new().merge(healthz::grpc::router());
+//! let app: axum::Router = axum::Router::new()
+//!     .merge(healthz::router())
+//!     .merge(healthz::grpc::router());
 //! ```
 //!
 //! In a Kubernetes manifest:
@@ -63,12 +65,13 @@ use crate::Healthz;
 use crate::base::kind::Kind;
 use crate::base::sync::lock;
 use crate::builder::{LiveGiven, ReadyGiven};
+use crate::health::Probe as HealthProbe;
 use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};
 use crate::probe::router::attributed;
 use crate::probe::{Live, Probes, Ready};
 use crate::run::Latest;
-use crate::serve::{Assemble, CheckFn, Endpoint, assemble};
+use crate::serve::{Assemble, CheckFn, Endpoint};
 
 pub use tonic_health::pb::health_server::HealthServer;
 
@@ -80,8 +83,9 @@ pub const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 /// answers `RESOURCE_EXHAUSTED` and `Check` still answers.
 pub const MAX_WATCHERS: usize = 1024;
 
-/// The HTTP probes under `/healthz` and gRPC health on one router, from the
-/// attribute probes: [`Grpc::router`] with the defaults.
+/// gRPC health from the attribute probes, as routes to merge beside
+/// [`healthz::router()`](crate::router()): [`Grpc::router`] with the
+/// defaults.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
@@ -118,22 +122,23 @@ where
     Grpc::new().service(state)
 }
 
-/// How gRPC health is served: the HTTP prefix beside it and how often a
-/// watched probe runs.
+/// How gRPC health is served: which service names stand for which probe,
+/// and how often a watched probe runs.
 ///
 /// ```
 /// use std::time::Duration;
+/// use healthz::health::Probe;
 /// # #[healthz::live] fn liveness() {}
 /// # #[healthz::ready] fn readiness() {}
 ///
 /// let app: axum::Router = healthz::grpc::Grpc::new()
-///     .prefix("/internal/health")
+///     .with_service("orders.v1.Orders", Probe::Readiness)
 ///     .watch_interval(Duration::from_secs(2))
 ///     .router();
 /// ```
 #[derive(Clone, Debug)]
 pub struct Grpc {
-    prefix: String,
+    services: Vec<(String, HealthProbe)>,
     watch_interval: Duration,
 }
 
@@ -144,28 +149,36 @@ impl Default for Grpc {
 }
 
 impl Grpc {
-    /// The HTTP probes under `/healthz`, watched probes run every
-    /// [`WATCH_INTERVAL`].
+    /// The protocol's service names only (`liveness`, `readiness`, `""`,
+    /// `startup`), watched probes run every [`WATCH_INTERVAL`].
     ///
     /// ```
     /// let grpc = healthz::grpc::Grpc::new();
     /// ```
     pub fn new() -> Self {
         Grpc {
-            prefix: "/healthz".to_owned(),
+            services: Vec::new(),
             watch_interval: WATCH_INTERVAL,
         }
     }
 
-    /// Serves the HTTP probes of [`router`](Self::router) under `prefix`,
-    /// as [`router_at`](crate::router_at) does. The gRPC paths are those of
-    /// the protocol, `/grpc.health.v1.Health/...`, whatever the prefix.
+    /// Answers for the service `name` with `probe`, as grpc-go's
+    /// `SetServingStatus` lets a server name its real services: a client
+    /// that asks for `orders.v1.Orders` gets the readiness probe's status.
+    /// Names not given stay `NOT_FOUND`; a name given twice answers with
+    /// the probe given last.
     ///
     /// ```
-    /// let grpc = healthz::grpc::Grpc::new().prefix("/internal/health");
+    /// use healthz::health::Probe;
+    ///
+    /// let grpc = healthz::grpc::Grpc::new()
+    ///     .with_service("orders.v1.Orders", Probe::Readiness)
+    ///     .with_service("orders.v1.Admin", Probe::Liveness);
     /// ```
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+    pub fn with_service(mut self, name: impl Into<String>, probe: HealthProbe) -> Self {
+        let name = name.into();
+        self.services.retain(|(known, _)| *known != name);
+        self.services.push((name, probe));
         self
     }
 
@@ -183,13 +196,16 @@ impl Grpc {
         self
     }
 
-    /// The HTTP probes and gRPC health from the attribute probes, on one
-    /// router whose endpoints serve both.
+    /// gRPC health from the attribute probes, as routes to merge beside
+    /// [`healthz::router()`](crate::router()): both share the probes'
+    /// runs, caches and state.
     ///
     /// ```
     /// # #[healthz::live] fn liveness() {}
     /// # #[healthz::ready] fn readiness() {}
-    /// let app: axum::Router = healthz::grpc::Grpc::new().router();
+    /// let app: axum::Router = axum::Router::new()
+    ///     .merge(healthz::router())
+    ///     .merge(healthz::grpc::Grpc::new().router());
     /// ```
     pub fn router<L, R, S>(self) -> Router<S>
     where
@@ -198,14 +214,12 @@ impl Grpc {
         R: 'static,
         S: Clone + Send + Sync + 'static,
     {
-        let prefix = self.prefix.clone();
-        attributed::<L, R, S, _>(&prefix, Beside(self))
+        attributed::<L, R, S, _>("", Beside(self))
     }
 
     /// gRPC health alone from the attribute probes, for a
-    /// `tonic::transport::Server`. Its endpoints are its own: their runs
-    /// and caches are not shared with an HTTP router built apart. To share
-    /// them, serve both from [`router`](Self::router).
+    /// `tonic::transport::Server`, sharing the probes' runs, caches and
+    /// state with every other reader of them.
     ///
     /// ```
     /// # #[healthz::live] fn liveness() {}
@@ -225,20 +239,23 @@ impl Grpc {
 }
 
 impl<L, R> Healthz<L, R> {
-    /// [`router`](Healthz::router) with gRPC health beside the HTTP
-    /// probes, both answered by the same endpoints.
+    /// gRPC health from the given probes, as routes to merge beside
+    /// [`router`](Healthz::router): both share the probes' runs, caches
+    /// and state.
     ///
     /// ```
-    /// let app: axum::Router = healthz::Healthz::new()
+    /// let health = healthz::Healthz::new()
     ///     .live(|| ())
-    ///     .ready(|| async { true })
-    ///     .grpc_router(healthz::grpc::Grpc::new());
+    ///     .ready(|| async { true });
+    /// let app: axum::Router = axum::Router::new()
+    ///     .merge(health.router())
+    ///     .merge(health.grpc_router(healthz::grpc::Grpc::new()));
     /// ```
     ///
     /// # Panics
     ///
     /// As [`router`](Healthz::router).
-    pub fn grpc_router<S>(self, grpc: Grpc) -> Router<S>
+    pub fn grpc_router<S>(&self, grpc: Grpc) -> Router<S>
     where
         L: LiveGiven<S>,
         R: ReadyGiven<S>,
@@ -257,7 +274,11 @@ impl<L, R> Healthz<L, R> {
     ///     .grpc_service(healthz::grpc::Grpc::new(), ());
     /// # let _ = health;
     /// ```
-    pub fn grpc_service<S>(self, grpc: Grpc, state: S) -> HealthServer<HealthService<S>>
+    ///
+    /// # Panics
+    ///
+    /// As [`router`](Healthz::router).
+    pub fn grpc_service<S>(&self, grpc: Grpc, state: S) -> HealthServer<HealthService<S>>
     where
         L: LiveGiven<S>,
         R: ReadyGiven<S>,
@@ -267,7 +288,7 @@ impl<L, R> Healthz<L, R> {
     }
 }
 
-/// gRPC health beside the HTTP routes, sharing their endpoints.
+/// gRPC health as routes of its own, to merge beside the HTTP probes.
 struct Beside(Grpc);
 
 impl<S> Assemble<S> for Beside {
@@ -275,7 +296,7 @@ impl<S> Assemble<S> for Beside {
 
     fn assemble<FL, FR>(
         self,
-        prefix: &str,
+        _: &str,
         live: &Endpoint<FL>,
         ready: &Endpoint<FR>,
         lifecycle: &Lifecycle,
@@ -285,7 +306,8 @@ impl<S> Assemble<S> for Beside {
         FL: CheckFn<S>,
         FR: CheckFn<S>,
     {
-        let probes = Arc::new(Watched::new(live, ready, lifecycle, self.0.watch_interval));
+        register(lifecycle, &live.runner, &ready.runner);
+        let probes = Arc::new(Watched::new(live, ready, lifecycle, self.0));
         let grpc = move |State(state): State<S>, request: Request| {
             let mut server = HealthServer::new(HealthService {
                 probes: probes.clone(),
@@ -299,8 +321,7 @@ impl<S> Assemble<S> for Beside {
                 }
             }
         };
-        assemble(prefix, live, ready, lifecycle)
-            .route("/grpc.health.v1.Health/{method}", post(grpc))
+        Router::new().route("/grpc.health.v1.Health/{method}", post(grpc))
     }
 }
 
@@ -322,10 +343,10 @@ impl<S> Assemble<S> for Alone<S> {
         FL: CheckFn<S>,
         FR: CheckFn<S>,
     {
-        register(lifecycle, "grpc", &live.runner, &ready.runner);
+        register(lifecycle, &live.runner, &ready.runner);
         let Alone(grpc, state) = self;
         HealthServer::new(HealthService {
-            probes: Arc::new(Watched::new(live, ready, lifecycle, grpc.watch_interval)),
+            probes: Arc::new(Watched::new(live, ready, lifecycle, grpc)),
             state,
         })
     }
@@ -399,6 +420,8 @@ type WatchedProbe<S> = (Box<dyn Probe<S>>, Mutex<Option<Instant>>);
 struct Watched<S> {
     probes: [WatchedProbe<S>; 3],
     lifecycle: Lifecycle,
+    /// The app's own service names, and the probe each stands for.
+    services: Vec<(String, HealthProbe)>,
     interval: Duration,
     watchers: AtomicUsize,
 }
@@ -408,7 +431,7 @@ impl<S: Clone + Send + Sync + 'static> Watched<S> {
         live: &Endpoint<FL>,
         ready: &Endpoint<FR>,
         lifecycle: &Lifecycle,
-        interval: Duration,
+        grpc: Grpc,
     ) -> Self
     where
         FL: CheckFn<S>,
@@ -424,13 +447,21 @@ impl<S: Clone + Send + Sync + 'static> Watched<S> {
                 )),
             ],
             lifecycle: lifecycle.clone(),
-            interval,
+            services: grpc.services,
+            interval: grpc.watch_interval,
             watchers: AtomicUsize::new(0),
         }
     }
 
     /// The probe a service name stands for.
     fn probe(&self, service: &str) -> Option<usize> {
+        let named = self.services.iter().find(|(name, _)| name == service);
+        if let Some((_, probe)) = named {
+            return Some(match probe {
+                HealthProbe::Liveness => 0,
+                HealthProbe::Readiness => 1,
+            });
+        }
         match service {
             "liveness" => Some(0),
             "" | "readiness" => Some(1),
@@ -641,16 +672,12 @@ mod tests {
     #[tokio::test]
     async fn a_call_deadline_shorter_than_the_probe_timeout_is_honoured() {
         let options = Options::DEFAULT.with_timeout(Duration::from_secs(5));
-        let probe = Endpoint::new(Kind::Live, options, |_, ()| async {
+        let runner = Arc::new(crate::run::Runner::new(Kind::Live, options));
+        let probe = Endpoint::new(Kind::Live, runner, |_, ()| async {
             std::future::pending::<crate::run::Evaluation>().await
         });
         let service = HealthService {
-            probes: Arc::new(Watched::new(
-                &probe,
-                &probe,
-                &Lifecycle::new(),
-                WATCH_INTERVAL,
-            )),
+            probes: Arc::new(Watched::new(&probe, &probe, &Lifecycle::new(), Grpc::new())),
             state: (),
         };
         let mut request = tonic::Request::new(HealthCheckRequest {

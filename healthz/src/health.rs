@@ -41,10 +41,11 @@ use crate::report::{CheckReport, Status as CheckStatus};
 use crate::run::Answer;
 
 impl Lifecycle {
-    /// The app's view of the probes of the routers built with this
-    /// lifecycle: how each answered last, and a way to wait for a change.
+    /// The app's view of the probes served with this lifecycle: how each
+    /// answered last, and a way to wait for a change.
     ///
-    /// [`healthz::router()`](crate::router) and the single routes register
+    /// The readers of the attribute probes ([`healthz::router()`](crate::router),
+    /// the single routes, gRPC, [`serve`](crate::serve())) register them
     /// with the process-wide [`lifecycle()`](crate::lifecycle()); a
     /// [`Healthz`](crate::Healthz) builder with the lifecycle given to
     /// [`Healthz::lifecycle`](crate::Healthz::lifecycle). The view reflects
@@ -122,8 +123,9 @@ impl fmt::Debug for Health {
 }
 
 impl Health {
-    /// The last answer of each probe, as it is now. A probe leaves the
-    /// snapshot when the router serving it is dropped.
+    /// The last answer of each probe, as it is now, each probe once
+    /// however many readers serve it. A builder's probe leaves the snapshot
+    /// when the builder and every reader built from it are dropped.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -147,7 +149,6 @@ impl Health {
                     Probe::Readiness => Gate::Ready,
                 };
                 ProbeState {
-                    router: probe.router.clone(),
                     probe: probe.probe,
                     said: self.lifecycle.gate(gate).and_then(|report| report.title),
                     answer,
@@ -159,13 +160,13 @@ impl Health {
         Snapshot { probes }
     }
 
-    /// Waits until a probe answers differently from before, or a router
-    /// registers more probes, since the handle was made or `changed` last
+    /// Waits until a probe answers differently from before, or a reader
+    /// registers a probe not seen before, since the handle was made or `changed` last
     /// returned.
     ///
     /// A run that answers as the previous one did (same verdict, titles and
     /// checks) is no change. While nothing can change any more (every
-    /// router and the lifecycle were dropped), it waits forever.
+    /// builder, reader and the lifecycle were dropped), it waits forever.
     ///
     /// ```
     /// use std::time::Duration;
@@ -324,7 +325,8 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Every registered probe, in the order their routers were built.
+    /// Every probe, once each however many readers serve it, in the order
+    /// the first reader of each was built.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -335,7 +337,8 @@ impl Snapshot {
         &self.probes
     }
 
-    /// The liveness probe of the router built last.
+    /// The liveness probe; of several (builders sharing a lifecycle), the
+    /// one whose first reader was built last.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -344,13 +347,14 @@ impl Snapshot {
     ///     .ready(|| ())
     ///     .lifecycle(lifecycle.clone())
     ///     .router();
-    /// assert_eq!(lifecycle.health().snapshot().live().unwrap().router(), "/healthz");
+    /// assert_eq!(lifecycle.health().snapshot().live().unwrap().status(), None);
     /// ```
     pub fn live(&self) -> Option<&ProbeState> {
         self.last(Probe::Liveness)
     }
 
-    /// The readiness probe of the router built last.
+    /// The readiness probe; of several, the one whose first reader was
+    /// built last.
     ///
     /// ```
     /// let lifecycle = healthz::Lifecycle::new();
@@ -395,7 +399,6 @@ impl Snapshot {
 /// How one probe answered at its last run.
 #[derive(Clone)]
 pub struct ProbeState {
-    router: Arc<str>,
     probe: Probe,
     /// The lifecycle's title while it answers for the probe.
     said: Option<String>,
@@ -405,26 +408,6 @@ pub struct ProbeState {
 }
 
 impl ProbeState {
-    /// The prefix of the router serving the probe (`/healthz` for
-    /// [`healthz::router()`](crate::router)); empty for the single routes
-    /// such as [`ready_route`](crate::ready_route).
-    ///
-    /// ```
-    /// # #[healthz::live] fn liveness() {}
-    /// # #[healthz::ready] fn readiness() {}
-    /// let lifecycle = healthz::Lifecycle::new();
-    /// let app: axum::Router = healthz::Healthz::new()
-    ///     .live(|| ())
-    ///     .ready(|| ())
-    ///     .prefix("/internal")
-    ///     .lifecycle(lifecycle.clone())
-    ///     .router();
-    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().router(), "/internal");
-    /// ```
-    pub fn router(&self) -> &str {
-        &self.router
-    }
-
     /// Which probe this is.
     ///
     /// ```
@@ -534,7 +517,6 @@ impl ProbeState {
 impl fmt::Debug for ProbeState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProbeState")
-            .field("router", &self.router())
             .field("probe", &self.probe)
             .field("status", &self.status())
             .field("title", &self.title())

@@ -141,7 +141,7 @@
 //! record nothing more.
 //!
 //! - Each run has a `tracing` span at `DEBUG`, `healthz.probe` (fields
-//!   `probe`, `router`, `result`, `duration_ms`), with a `healthz.check`
+//!   `probe`, `result`, `duration_ms`), with a `healthz.check`
 //!   span per named check (`check`, `result`, `duration_ms`). A run is
 //!   shared by the requests that arrive while it runs, so its span has no
 //!   parent and *follows from* the span of the request that started it.
@@ -149,8 +149,7 @@
 //!   [`metrics`](https://docs.rs/metrics) facade for the exporter the app
 //!   installs: `healthz_probe_healthy`, `healthz_probe_runs_total` and
 //!   `healthz_probe_duration_seconds`, and the same per named check
-//!   (`healthz_check_*`). Each has a `router` label, the prefix the probes
-//!   are served under, so that several routers in one binary stay apart.
+//!   (`healthz_check_*`), one series per probe whatever serves it.
 //!   The repository's `docs/observability.md` lists them all, and
 //!   `examples/metrics.rs` serves them to Prometheus.
 //! - [`Lifecycle::health`] gives the app the last answer of each probe and
@@ -304,15 +303,17 @@
 //!
 //! # gRPC health checking
 //!
-//! With the `grpc` feature, [`grpc::router()`](crate::grpc) serves
-//! `grpc.health.v1.Health` beside the HTTP probes, from the same endpoints:
+//! With the `grpc` feature, [`grpc::router()`](crate::grpc), merged beside
+//! [`router()`], serves `grpc.health.v1.Health` from the same probes:
 //! `liveness`, `readiness` (and `""`) and `startup` answer `SERVING` or
 //! `NOT_SERVING` exactly as `/healthz/live`, `/healthz/ready` and
 //! `/healthz/startup` answer 200 or 503, for Kubernetes' `grpc:` probes.
 //!
 //! # Other paths
 //!
-//! [`router_at`] serves the probes under another prefix;
+//! [`router_at`] serves the probes under another prefix, and [`serve`] on
+//! a port of their own, for a worker with no HTTP server or an app on
+//! another framework;
 //! [`live_route`], [`ready_route`] and [`startup_route`] are the endpoints
 //! alone, for any path layout such as the apiserver's `/livez` and
 //! `/readyz`.
@@ -400,6 +401,8 @@ pub use health::Health;
 pub use lifecycle::heartbeat::Heartbeat;
 pub use lifecycle::hold::ReadinessHold;
 pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal};
-pub use probe::router::{live_route, ready_route, router, router_at, startup_route};
+pub use probe::router::{
+    live_route, ready_route, router, router_at, serve, serve_with_state, startup_route,
+};
 
 pub use healthz_macros::{live, ready};

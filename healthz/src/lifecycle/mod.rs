@@ -69,6 +69,9 @@ pub struct Lifecycle {
 struct State {
     started: AtomicBool,
     shutting_down: AtomicBool,
+    /// Whether the drain delay of a shutdown signal is over: the health
+    /// servers of [`serve`](crate::serve()) stop then.
+    drained: AtomicBool,
     broken: OnceLock<Cow<'static, str>>,
     /// Whether `signals` holds readiness down, and whether it watches a
     /// heartbeat: kept beside it so that a probe request reads an atomic,
@@ -177,6 +180,7 @@ impl Lifecycle {
             state: Arc::new(State {
                 started: AtomicBool::new(false),
                 shutting_down: AtomicBool::new(false),
+                drained: AtomicBool::new(false),
                 broken: OnceLock::new(),
                 held: AtomicBool::new(false),
                 watching: AtomicBool::new(false),
@@ -507,6 +511,20 @@ impl Lifecycle {
             }
             signal = signals.recv() => {
                 tracing::info!(signal, "second signal, shutting down gracefully now");
+            }
+        }
+        self.state.drained.store(true, Ordering::SeqCst);
+        self.changed();
+    }
+
+    /// Resolves once the drain delay of a shutdown signal is over, at once
+    /// if it already is.
+    pub(crate) async fn drained(&self) {
+        let mut changes = self.changes();
+        while !self.state.drained.load(Ordering::SeqCst) {
+            if changes.changed().await.is_err() {
+                // Unreachable while `self` holds the sender.
+                return;
             }
         }
     }

@@ -9,23 +9,22 @@ use tokio::sync::watch;
 use crate::lifecycle::Lifecycle;
 use crate::run::{Latest, Runner, State};
 
-/// The probes registered with one [`Lifecycle`] by the routers built with
-/// it, each as a receiver of its runner's state.
+/// The probes registered with one [`Lifecycle`] by the readers built from
+/// them, each once, as a receiver of its runner's state.
 pub(crate) struct Registry(pub(crate) watch::Sender<Vec<Registered>>);
 
 #[derive(Clone)]
 pub(crate) struct Registered {
-    pub(crate) router: Arc<str>,
     pub(crate) probe: Probe,
     /// Notified when the probe answers differently.
     pub(crate) state: watch::Receiver<Latest>,
-    /// The latest answer and its age, while the router is served.
+    /// The latest answer and its age, while the probe is kept.
     pub(crate) latest: Weak<State>,
 }
 
 impl Registered {
-    /// Whether the router serving the probe was dropped: its state can
-    /// change no more.
+    /// Whether the probe was dropped (a builder's, with the last of its
+    /// readers): its state can change no more.
     pub(crate) fn is_gone(&self) -> bool {
         self.state.has_changed().is_err()
     }
@@ -36,31 +35,34 @@ impl Registry {
         Registry(watch::Sender::new(Vec::new()))
     }
 
-    fn add(&self, router: &str, probe: Probe, runner: &Runner) {
-        runner.observer().serve_under(router);
-        let registered = Registered {
-            router: Arc::from(router),
-            probe,
-            state: runner.state().subscribe(),
-            latest: Arc::downgrade(runner.state()),
-        };
-        self.0.send_modify(|probes| {
+    /// Registers the probe of `runner`, unless a reader built before did:
+    /// each probe is listed once, however many read it.
+    fn add(&self, probe: Probe, runner: &Runner) {
+        let state = Arc::as_ptr(runner.state());
+        self.0.send_if_modified(|probes| {
             probes.retain(|probe| !probe.is_gone());
-            probes.push(registered);
+            if probes.iter().any(|known| known.latest.as_ptr() == state) {
+                return false;
+            }
+            probes.push(Registered {
+                probe,
+                state: runner.state().subscribe(),
+                latest: Arc::downgrade(runner.state()),
+            });
+            true
         });
     }
 }
 
-/// Registers the probes of a router served under `router` (its prefix)
-/// with `lifecycle`, and names that router in their metrics and spans.
-pub(crate) fn register(lifecycle: &Lifecycle, router: &str, live: &Runner, ready: &Runner) {
-    lifecycle.registry().add(router, Probe::Liveness, live);
-    lifecycle.registry().add(router, Probe::Readiness, ready);
+/// Registers both probes of a reader with `lifecycle`.
+pub(crate) fn register(lifecycle: &Lifecycle, live: &Runner, ready: &Runner) {
+    lifecycle.registry().add(Probe::Liveness, live);
+    lifecycle.registry().add(Probe::Readiness, ready);
 }
 
-/// Registers the probe of a single route, which has no prefix.
+/// Registers the probe of a single route.
 pub(crate) fn register_route(lifecycle: &Lifecycle, probe: Probe, runner: &Runner) {
-    lifecycle.registry().add("", probe, runner);
+    lifecycle.registry().add(probe, runner);
 }
 
 /// Which probe a [`ProbeState`](crate::health::ProbeState) is of.

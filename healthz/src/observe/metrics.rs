@@ -22,7 +22,7 @@ impl Answers {
     /// recorded last: at each request this is one atomic load, and a change
     /// of the gauge, whether from a run or from the lifecycle, is recorded
     /// once.
-    pub(super) fn answered(&self, router: &str, kind: Kind, passed: bool) {
+    pub(super) fn answered(&self, kind: Kind, passed: bool) {
         let last = &self.0[match kind {
             Kind::Live => 0,
             Kind::Ready => 1,
@@ -37,7 +37,6 @@ impl Answers {
         describe();
         let gauge = gauge!(
             "healthz_probe_healthy",
-            "router" => router.to_owned(),
             "probe" => kind.name(),
         );
         // Two answers that disagree, racing, may record in the other order
@@ -54,34 +53,27 @@ impl Answers {
     }
 }
 
-pub(super) fn run_finished(router: &str, kind: Kind, record: &RunRecord<'_>) {
+pub(super) fn run_finished(kind: Kind, record: &RunRecord<'_>) {
     describe();
     let probe = kind.name();
     let outcome = record.outcome();
     counter!(
         "healthz_probe_runs_total",
-        "router" => router.to_owned(),
         "probe" => probe,
         "result" => outcome.as_str(),
     )
     .increment(1);
     histogram!(
         "healthz_probe_duration_seconds",
-        "router" => router.to_owned(),
         "probe" => probe,
     )
     .record(record.duration.as_secs_f64());
     for (check, outcome, duration) in record.checks() {
-        let labels = [
-            ("router", router.to_owned()),
-            ("probe", probe.to_owned()),
-            ("check", check.to_owned()),
-        ];
+        let labels = [("probe", probe.to_owned()), ("check", check.to_owned())];
         gauge!("healthz_check_healthy", &labels).set(f64::from(u8::from(outcome.passed())));
         histogram!("healthz_check_duration_seconds", &labels).record(duration.as_secs_f64());
         counter!(
             "healthz_check_runs_total",
-            "router" => router.to_owned(),
             "probe" => probe,
             "check" => check.to_owned(),
             "result" => outcome.as_str(),

@@ -10,8 +10,8 @@
 //! `report`.
 
 use std::borrow::Cow;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tracing::Span;
@@ -34,11 +34,11 @@ mod metrics {
 
     impl Answers {
         #[inline(always)]
-        pub(super) fn answered(&self, _: &str, _: Kind, _: bool) {}
+        pub(super) fn answered(&self, _: Kind, _: bool) {}
     }
 
     #[inline(always)]
-    pub(super) fn run_finished(_: &str, _: Kind, _: &RunRecord<'_>) {}
+    pub(super) fn run_finished(_: Kind, _: &RunRecord<'_>) {}
 }
 
 /// How a run of a probe, or of one of its named checks, ended: the `result`
@@ -112,10 +112,6 @@ impl RunRecord<'_> {
 /// A runner's observer: what it needs to report runs between them.
 pub(crate) struct Observer {
     kind: Kind,
-    /// The prefix of the router serving the probe, set once when the router
-    /// is assembled; empty for the single routes. It tells apart, in
-    /// metrics and spans, the probes of several routers in one process.
-    router: OnceLock<Arc<str>>,
     /// What is failing now, by check, with the full error text: a failure
     /// is logged when it starts or changes, not at each run.
     failing: Mutex<Vec<(Option<Cow<'static, str>>, String)>>,
@@ -129,20 +125,10 @@ impl Observer {
     pub(crate) fn new(kind: Kind) -> Self {
         Observer {
             kind,
-            router: OnceLock::new(),
             failing: Mutex::new(Vec::new()),
             any_failing: AtomicBool::new(false),
             answers: Default::default(),
         }
-    }
-
-    /// Names the router that serves the probe; the first name holds.
-    pub(crate) fn serve_under(&self, router: &str) {
-        let _ = self.router.set(Arc::from(router));
-    }
-
-    pub(crate) fn router(&self) -> &str {
-        self.router.get().map_or("", |router| router)
     }
 
     /// The span of a run about to start, made in the context of the
@@ -160,7 +146,6 @@ impl Observer {
             parent: None,
             "healthz.probe",
             probe = self.kind.name(),
-            router = self.router(),
             result = Empty,
             duration_ms = Empty,
         );
@@ -182,7 +167,7 @@ impl Observer {
             record.span.enter()
         });
         self.log(record.findings);
-        metrics::run_finished(self.router(), self.kind, record);
+        metrics::run_finished(self.kind, record);
     }
 
     /// Logs a request whose probe arguments could not be extracted, at each
@@ -200,7 +185,7 @@ impl Observer {
     /// each request, so it records only when the verdict changes.
     #[inline]
     pub(crate) fn answered(&self, kind: Kind, passed: bool) {
-        self.answers.answered(self.router(), kind, passed);
+        self.answers.answered(kind, passed);
     }
 
     /// Logs each failure that started or changed since the previous run,

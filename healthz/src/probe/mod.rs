@@ -22,13 +22,17 @@
 pub(crate) mod argument;
 pub(crate) mod router;
 
+use std::fmt;
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 
 use axum::http::request::Parts;
 
 use crate::HealthError;
 use crate::base::checks::Outcome;
+use crate::base::kind::Kind;
 use crate::base::options::Options;
+use crate::run::Runner;
 pub use argument::ProbeArgument;
 
 /// The type the probe attributes implement [`Live`] and [`Ready`] for.
@@ -84,12 +88,17 @@ pub trait Live<M, S> {
     const OPTIONS: Options = Options::DEFAULT;
 
     /// Extracts the probe's arguments from the request and runs it; the
-    /// router calls it, applications do not.
+    /// router calls it, applications do not. Outside semver.
     #[doc(hidden)]
     fn check(
         parts: Parts,
         state: S,
     ) -> impl Future<Output = Result<Outcome, HealthError>> + Send + 'static;
+
+    /// The probe's one health state in the process, a static of the
+    /// attribute's expansion. Outside semver.
+    #[doc(hidden)]
+    fn cell() -> &'static ProbeCell;
 }
 
 /// The readiness probe: implemented by `#[healthz::ready]`, not by hand.
@@ -129,10 +138,46 @@ pub trait Ready<M, S> {
     const OPTIONS: Options = Options::DEFAULT;
 
     /// Extracts the probe's arguments from the request and runs it; the
-    /// router calls it, applications do not.
+    /// router calls it, applications do not. Outside semver.
     #[doc(hidden)]
     fn check(
         parts: Parts,
         state: S,
     ) -> impl Future<Output = Result<Outcome, HealthError>> + Send + 'static;
+
+    /// The probe's one health state in the process, a static of the
+    /// attribute's expansion. Outside semver.
+    #[doc(hidden)]
+    fn cell() -> &'static ProbeCell;
+}
+
+/// Where an attribute probe keeps its one health state: its runs, cache and
+/// change feed, made when the first reader is built and kept for the life of
+/// the process, so that every router, route, gRPC service and health server
+/// built from the probe shares them. Each expansion has a `static` of its
+/// own; the cell is not generic, so neither is the state it holds, whatever
+/// the app's state type.
+#[doc(hidden)]
+pub struct ProbeCell(OnceLock<Arc<Runner>>);
+
+impl ProbeCell {
+    #[doc(hidden)]
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        ProbeCell(OnceLock::new())
+    }
+
+    /// The probe's runner, made at the first call with `options`, which
+    /// are the attribute's constants and so the same at every call.
+    pub(crate) fn runner(&self, kind: Kind, options: Options) -> &Arc<Runner> {
+        self.0.get_or_init(|| Arc::new(Runner::new(kind, options)))
+    }
+}
+
+impl fmt::Debug for ProbeCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProbeCell")
+            .field("made", &self.0.get().is_some())
+            .finish()
+    }
 }

@@ -1,14 +1,20 @@
 //! The routes of the attribute probes: [`router`], [`router_at`] and the
 //! single routes.
 
+use std::fmt;
+use std::future::Future;
+use std::io;
+
 use axum::Router;
 use axum::routing::MethodRouter;
+use tokio::net::ToSocketAddrs;
 
 use crate::base::kind::Kind;
 use crate::lifecycle::Gate;
 use crate::lifecycle::lifecycle;
 use crate::lifecycle::registry::{Probe, register_route};
 use crate::probe::{Live, Probes, Ready};
+use crate::serve::server::on_port;
 use crate::serve::{Assemble, CheckFn, Endpoint, Http};
 
 /// The probe endpoints under `/healthz`, ready to merge into an app.
@@ -96,10 +102,9 @@ where
 
 /// The liveness endpoint alone, to mount at a path of your choosing.
 ///
-/// It answers `GET` and `HEAD`; other methods get `405` with `Allow`. Each
-/// call makes an endpoint with its own single flight and cache: mount it
-/// once, or use [`router`](crate::router()), whose startup endpoint shares
-/// the liveness endpoint's.
+/// It answers `GET` and `HEAD`; other methods get `405` with `Allow`. It
+/// shares the probe's runs, cache and state with every other reader of the
+/// probe: [`router`](crate::router()), other routes, gRPC health.
 ///
 /// ```
 /// use axum::Router;
@@ -126,8 +131,8 @@ where
 ///
 /// It answers `GET` and `HEAD`; other methods get `405` with `Allow`. While
 /// the [`Lifecycle`](crate::Lifecycle) holds readiness down, it answers 503
-/// without running the probe. Each call makes an endpoint with its own
-/// single flight and cache: mount it once.
+/// without running the probe. It shares the probe's runs, cache and state
+/// with every other reader of the probe.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
@@ -153,8 +158,8 @@ where
 /// [`Lifecycle::mark_started`](crate::Lifecycle::mark_started) is called on
 /// [`lifecycle()`](crate::lifecycle()), then whatever the liveness endpoint
 /// answers. [`router`](crate::router()) mounts it at
-/// `/healthz/startup`. Here it runs the liveness probe apart from
-/// [`live_route`]'s endpoint, with its own single flight and cache.
+/// `/healthz/startup`. It runs the liveness probe, sharing its runs and
+/// cache with every other reader of it.
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
@@ -171,35 +176,118 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let live = live_endpoint::<L, S>();
+    register_route(lifecycle(), Probe::Liveness, &live.runner);
     live.named(Kind::Startup)
         .gated(Gate::Startup, lifecycle())
         .whole()
 }
 
-/// The endpoint of the `#[healthz::live]` probe, with its own runner.
+/// Serves the attribute probes under `/healthz` on `addr`, and nothing
+/// else, until the drain of [`shutdown_signal`](crate::shutdown_signal())
+/// is over.
+///
+/// A worker with no HTTP server of its own needs no more of axum than
+/// this; the probes share their runs, caches and state with any other
+/// reader of them, such as [`healthz::router()`](crate::router()) on the
+/// app's own port.
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// #[healthz::live]
+/// fn liveness() {}
+///
+/// #[healthz::ready]
+/// fn readiness() {}
+///
+/// #[tokio::main]
+/// async fn main() {
+///     let shutdown = healthz::shutdown_signal(Duration::from_secs(5));
+///     tokio::spawn(healthz::serve("0.0.0.0:8081"));
+///     let beat = healthz::lifecycle().heartbeat("consumer", Duration::from_secs(30));
+///     // ... the worker's loop, beating, until `shutdown` resolves ...
+/// #   drop(beat);
+///     shutdown.await;
+/// }
+/// ```
+///
+/// Through the drain, readiness answers 503 and liveness 200, as on any
+/// other reader; then the server stops taking connections, finishes the
+/// requests in flight, and the future resolves. Without a shutdown signal
+/// it serves for as long as the process runs.
+///
+/// The address is bound when the future is first polled. If it cannot be
+/// (the port is taken, say), the future resolves to an [`io::Error`]
+/// naming the address, also logged at `ERROR`, since a spawned server's
+/// result is easily dropped.
+pub fn serve<L, R, A>(addr: A) -> impl Future<Output = io::Result<()>> + Send + 'static
+where
+    Probes: Live<L, ()> + Ready<R, ()>,
+    L: 'static,
+    R: 'static,
+    A: ToSocketAddrs + fmt::Debug + Send + 'static,
+{
+    serve_with_state::<L, R, (), A>(addr, ())
+}
+
+/// [`serve`] for probes whose arguments read the app's state, such as
+/// `State<Db>`.
+///
+/// ```no_run
+/// use axum::extract::State;
+///
+/// #[derive(Clone)]
+/// struct Db;
+///
+/// #[healthz::live]
+/// fn liveness() {}
+///
+/// #[healthz::ready]
+/// async fn readiness(State(_db): State<Db>) -> bool {
+///     true
+/// }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// healthz::serve_with_state("0.0.0.0:8081", Db).await
+/// # }
+/// ```
+pub fn serve_with_state<L, R, S, A>(
+    addr: A,
+    state: S,
+) -> impl Future<Output = io::Result<()>> + Send + 'static
+where
+    Probes: Live<L, S> + Ready<R, S>,
+    L: 'static,
+    R: 'static,
+    S: Clone + Send + Sync + 'static,
+    A: ToSocketAddrs + fmt::Debug + Send + 'static,
+{
+    on_port(
+        addr,
+        router::<L, R, S>().with_state(state),
+        lifecycle().clone(),
+    )
+}
+
+/// The endpoint of the `#[healthz::live]` probe, with its one runner.
 fn live_endpoint<L, S>() -> Endpoint<impl CheckFn<S>>
 where
     Probes: Live<L, S>,
     L: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    Endpoint::new(
-        Kind::Live,
-        <Probes as Live<L, S>>::OPTIONS,
-        <Probes as Live<L, S>>::check,
-    )
+    let runner = <Probes as Live<L, S>>::cell().runner(Kind::Live, <Probes as Live<L, S>>::OPTIONS);
+    Endpoint::new(Kind::Live, runner.clone(), <Probes as Live<L, S>>::check)
 }
 
-/// The endpoint of the `#[healthz::ready]` probe, with its own runner.
+/// The endpoint of the `#[healthz::ready]` probe, with its one runner.
 fn ready_endpoint<R, S>() -> Endpoint<impl CheckFn<S>>
 where
     Probes: Ready<R, S>,
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    Endpoint::new(
-        Kind::Ready,
-        <Probes as Ready<R, S>>::OPTIONS,
-        <Probes as Ready<R, S>>::check,
-    )
+    let runner =
+        <Probes as Ready<R, S>>::cell().runner(Kind::Ready, <Probes as Ready<R, S>>::OPTIONS);
+    Endpoint::new(Kind::Ready, runner.clone(), <Probes as Ready<R, S>>::check)
 }

@@ -186,6 +186,10 @@ impl Runner {
         }
     }
 
+    pub(crate) fn options(&self) -> &Options {
+        &self.options
+    }
+
     /// The probe's health state, to read or to watch for changes.
     pub(crate) fn state(&self) -> &Arc<State> {
         &self.state
@@ -324,26 +328,27 @@ impl Runner {
         Fut: Future<Output = Evaluation> + Send + 'static,
     {
         let span = self.observer.run_span();
+        // Made with the run, not at its first poll: a run dropped unpolled
+        // (its runtime shut down first) still ends the flight.
+        let flying = Flying(Some(self.clone()));
         if span.is_disabled() {
             // Entering a span no one records costs at each poll all the same.
-            Box::pin(self.run_in(check, span))
+            Box::pin(self.run_in(flying, check, span))
         } else {
-            Box::pin(self.run_in(check, span.clone()).instrument(span))
+            Box::pin(self.run_in(flying, check, span.clone()).instrument(span))
         }
     }
 
-    async fn run_in<Fut>(self: Arc<Self>, check: Fut, span: tracing::Span) -> Ended
+    async fn run_in<Fut>(self: Arc<Self>, flying: Flying, check: Fut, span: tracing::Span) -> Ended
     where
         Fut: Future<Output = Evaluation>,
     {
-        let unfinished = Unfinished(Some(&self));
         // The std clock for the run's own times: Tokio's, which a test can
         // pause, costs more to read, and only the cache needs it.
         let started = std::time::Instant::now();
         let deadline = Instant::from_std(started) + self.options.timeout();
         let (report, findings, shareable) = self.evaluate(check, deadline).await;
         let duration = started.elapsed();
-        unfinished.disarm();
         let ended = if shareable {
             self.observer.run_finished(&RunRecord {
                 report: &report,
@@ -364,7 +369,7 @@ impl Runner {
             self.observer.arguments_rejected(&findings);
             Ended::Own(self.answer_of(report))
         };
-        self.flight.end(|| ended.clone());
+        flying.land(&ended);
         ended
     }
 
@@ -439,19 +444,23 @@ impl Runner {
     }
 }
 
-/// Frees the flight if a run is dropped before its end (the runtime shut
-/// down under it), so that the requests waiting for it try again.
-struct Unfinished<'a>(Option<&'a Runner>);
+/// Ends the flight a run took, however the run ends: with its answer, or,
+/// if it is dropped or unwinds first (before its first poll included), as
+/// dropped, so that the requests waiting for it try again. A flight is
+/// never left running.
+struct Flying(Option<Arc<Runner>>);
 
-impl Unfinished<'_> {
-    fn disarm(mut self) {
-        self.0 = None;
+impl Flying {
+    fn land(mut self, ended: &Ended) {
+        if let Some(runner) = self.0.take() {
+            runner.flight.end(|| ended.clone());
+        }
     }
 }
 
-impl Drop for Unfinished<'_> {
+impl Drop for Flying {
     fn drop(&mut self) {
-        if let Some(runner) = self.0 {
+        if let Some(runner) = self.0.take() {
             runner.flight.end(|| Ended::Dropped);
         }
     }

@@ -6,6 +6,7 @@
 pub(crate) mod handler;
 pub(crate) mod request;
 pub(crate) mod response;
+pub(crate) mod server;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,7 +18,6 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
-use crate::Options;
 use crate::base::kind::Kind;
 use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};
@@ -105,7 +105,7 @@ where
         prefix.is_empty() || prefix.starts_with('/'),
         "a healthz prefix starts with `/`, got {prefix:?}"
     );
-    register(lifecycle, prefix, &live.runner, &ready.runner);
+    register(lifecycle, &live.runner, &ready.runner);
     let startup = live.named(Kind::Startup).gated(Gate::Startup, lifecycle);
     let (live, ready) = (
         live.gated(Gate::Live, lifecycle),
@@ -149,10 +149,11 @@ impl<F: Clone> Clone for Endpoint<F> {
 }
 
 impl<F> Endpoint<F> {
-    pub(crate) fn new(kind: Kind, options: Options, check: F) -> Self {
+    /// The endpoint of the probe whose one runner is `runner`.
+    pub(crate) fn new(kind: Kind, runner: Arc<Runner>, check: F) -> Self {
         Endpoint {
             kind,
-            runner: Arc::new(Runner::new(kind, options)),
+            runner,
             check,
             gate: None,
         }
