@@ -79,7 +79,7 @@ struct State {
     held: AtomicBool,
     watching: AtomicBool,
     signals: Mutex<Said>,
-    /// The probes of the routers built with this lifecycle, for
+    /// The probes served with this lifecycle, each once, for
     /// [`Lifecycle::health`].
     probes: Registry,
     /// Notified at each change of the above, for the readers that follow

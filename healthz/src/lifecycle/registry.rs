@@ -1,4 +1,4 @@
-//! The probes registered with a lifecycle by the routers built with it:
+//! The probes registered with a lifecycle by the readers built from them:
 //! what the app's health view reads.
 
 use std::fmt;
