@@ -44,6 +44,9 @@ mod guides {
     #[doc = include_str!("../docs/observability.md")]
     struct Observability;
 
+    #[doc = include_str!("../docs/own-port.md")]
+    struct OwnPort;
+
     #[doc = include_str!("../docs/probes.md")]
     struct Probes;
 }
@@ -158,6 +161,25 @@ fn parse(raw: &[u8]) -> Reply {
     }
 }
 
+/// Asks `path` every 20 ms until it answers `status`, for at most `within`,
+/// and returns that answer.
+pub async fn until(addr: SocketAddr, path: &str, status: u16, within: Duration) -> Reply {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let reply = get(addr, path).await;
+        if reply.status == status {
+            return reply;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{path} still answers {} {:?} after {within:?}",
+            reply.status,
+            reply.text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The body with every `duration_ms` and `observedValue` set to 0, so that
 /// answers with named checks can be compared exactly.
 pub fn timeless(reply: &Reply) -> String {
@@ -206,8 +228,8 @@ pub fn example_binary(name: &str) -> PathBuf {
     let target_dir = profile_dir.parent().expect("a target directory");
     let status = std::process::Command::new(env!("CARGO"))
         .args(["build", "--quiet", "--workspace", "--example", name])
-        // Each example's own feature, where it has one (`grpc`).
-        .args(["--features", "healthz-examples/grpc"])
+        // Each example's own feature, where it has one.
+        .args(["--features", "healthz-examples/grpc,healthz-examples/actix"])
         .args(["--profile", profile])
         .arg("--target-dir")
         .arg(target_dir)
@@ -231,17 +253,33 @@ pub struct Example {
     output: Arc<Mutex<Vec<String>>>,
 }
 
+/// What an example prints once its app listens.
+const APP_LISTENS: &str = "listening on http://";
+/// What healthz logs once a health server of its own listens.
+const PROBES_LISTEN: &str = "serving the health probes address=";
+
 impl Example {
     /// Starts the example `name` on a free port of 127.0.0.1, with `env`
     /// added to its environment, and waits for the address it prints
     /// (`listening on http://<addr>`).
     pub async fn start(name: &str, env: &[(&str, &str)]) -> Example {
+        Example::spawn(name, env, APP_LISTENS).await
+    }
+
+    /// [`start`](Example::start) for an example with no HTTP server of its
+    /// own: waits for the address of its health server, as healthz logs it.
+    pub async fn start_worker(name: &str, env: &[(&str, &str)]) -> Example {
+        Example::spawn(name, env, PROBES_LISTEN).await
+    }
+
+    async fn spawn(name: &str, env: &[(&str, &str)], listens: &str) -> Example {
         let mut child = Command::new(example_binary(name))
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
+            .env("MANAGEMENT_PORT", "0")
             .env("NO_COLOR", "1")
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -250,29 +288,61 @@ impl Example {
         // Read every line, so the child never blocks on a full pipe.
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let output = Arc::new(Mutex::new(Vec::new()));
-        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
         let collected = output.clone();
         tokio::spawn(async move {
-            let mut addr_tx = Some(addr_tx);
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(addr) = line.strip_prefix("listening on http://") {
-                    if let Some(tx) = addr_tx.take() {
-                        let _ = tx.send(addr.parse::<SocketAddr>().expect("an address"));
-                    }
-                }
                 collected.lock().unwrap().push(line);
             }
         });
-        let addr = tokio::time::timeout(Duration::from_secs(30), addr_rx)
-            .await
-            .unwrap_or_else(|_| panic!("the example {name} listens within 30 s"))
-            .unwrap_or_else(|_| panic!("the example {name} printed its address"));
-        assert!(addr.ip().is_loopback());
-        Example {
+        let mut example = Example {
             child,
-            addr,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             output,
-        }
+        };
+        example.addr = example.address(listens).await;
+        example
+    }
+
+    /// The address on the first line of output that holds `after`, right
+    /// after it; waits up to 30 s for that line.
+    async fn address(&self, after: &str) -> SocketAddr {
+        let found = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let seen = self.output().into_iter().find_map(|line| {
+                    let (_, rest) = line.split_once(after)?;
+                    rest.split_whitespace().next()?.parse::<SocketAddr>().ok()
+                });
+                if let Some(addr) = seen {
+                    return addr;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        let addr = found.unwrap_or_else(|_| {
+            panic!(
+                "no {after:?} line within 30 s; output: {:#?}",
+                self.output()
+            )
+        });
+        assert!(addr.ip().is_loopback());
+        addr
+    }
+
+    /// Where its health server of its own listens, once healthz has logged
+    /// it.
+    pub async fn probes_addr(&self) -> SocketAddr {
+        self.address(PROBES_LISTEN).await
+    }
+
+    /// Writes `line` and a newline to its stdin.
+    pub async fn type_line(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("write to the example's stdin");
+        stdin.flush().await.expect("flush the example's stdin");
     }
 
     /// Where it listens.

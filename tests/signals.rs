@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use healthz::{Checks, Healthz, Lifecycle};
-use healthz_suite::{Reply, get, request_with, serve};
+use healthz_suite::{get, request_with, serve, until};
 
 /// A server whose readiness has a `database` check, gated by `lifecycle`.
 async fn server(lifecycle: &Lifecycle) -> SocketAddr {
@@ -19,24 +19,6 @@ async fn server(lifecycle: &Lifecycle) -> SocketAddr {
         .lifecycle(lifecycle.clone())
         .router();
     serve(app).await
-}
-
-/// Asks `path` until it answers `status`, for at most `within`.
-async fn until(addr: SocketAddr, path: &str, status: u16, within: Duration) -> Reply {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let reply = get(addr, path).await;
-        if reply.status == status {
-            return reply;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path} still answers {} {:?} after {within:?}",
-            reply.status,
-            reply.text()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// A loop that beats every 20 ms while `stalled` is false.

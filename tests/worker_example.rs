@@ -3,18 +3,10 @@
 
 use std::time::Duration;
 
-use healthz_suite::{Example, Reply, get, request};
+use healthz_suite::{Example, get, request, until};
 
-async fn until(example: &Example, path: &str, status: u16) -> Reply {
-    for _ in 0..200 {
-        let reply = get(example.addr(), path).await;
-        if reply.status == status {
-            return reply;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{path} never answered {status}");
-}
+/// As long as a heartbeat of the example may take to be noticed.
+const WITHIN: Duration = Duration::from_secs(4);
 
 #[tokio::test]
 async fn the_worker_example_holds_readiness_then_fails_liveness_when_its_consumer_stalls_or_crashes()
@@ -27,13 +19,13 @@ async fn the_worker_example_holds_readiness_then_fails_liveness_when_its_consume
         warming.text(),
         r#"{"status": 503, "title": "Warming the cache", "checks": {"hold:Warming the cache": {"status": "fail", "title": "Warming the cache"}}}"#
     );
-    until(&worker, "/healthz/ready", 200).await;
+    until(addr, "/healthz/ready", 200, WITHIN).await;
 
     assert_eq!(request(addr, "POST", "/jobs").await.text(), "queued Work\n");
     assert_eq!(get(addr, "/healthz/live").await.status, 200);
 
     request(addr, "POST", "/stall").await;
-    let stalled = until(&worker, "/healthz/live", 503).await;
+    let stalled = until(addr, "/healthz/live", 503, WITHIN).await;
     assert!(
         stalled.text().starts_with(
             r#"{"status": 503, "title": "The consumer heartbeat is late: no beat for "#
@@ -49,7 +41,7 @@ async fn a_crashed_consumer_fails_liveness_with_its_name() {
     let worker = Example::start("worker", &[("WARMUP_MS", "0")]).await;
     let addr = worker.addr();
     request(addr, "POST", "/crash").await;
-    let crashed = until(&worker, "/healthz/live", 503).await;
+    let crashed = until(addr, "/healthz/live", 503, WITHIN).await;
     assert!(
         crashed.text().starts_with(
             r#"{"status": 503, "title": "The consumer heartbeat ended: its task panicked""#
