@@ -10,7 +10,7 @@ use metrics::{
     Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
 };
 
-use super::{Kind, Outcome, RunRecord};
+use super::{Kind, ResultLabel, RunRecord};
 
 /// The verdict each endpoint answered last, as recorded in
 /// `healthz_probe_healthy`: 0 before any, then 1 for failing, 2 for passing.
@@ -56,11 +56,11 @@ impl Answers {
 pub(super) fn run_finished(kind: Kind, record: &RunRecord<'_>) {
     describe();
     let probe = kind.name();
-    let outcome = record.outcome();
+    let result = record.result_label();
     counter!(
         "healthz_probe_runs_total",
         "probe" => probe,
-        "result" => outcome.as_str(),
+        "result" => result.as_str(),
     )
     .increment(1);
     histogram!(
@@ -68,15 +68,15 @@ pub(super) fn run_finished(kind: Kind, record: &RunRecord<'_>) {
         "probe" => probe,
     )
     .record(record.duration.as_secs_f64());
-    for (check, outcome, duration) in record.checks() {
+    for (check, result, duration) in record.checks() {
         let labels = [("probe", probe.to_owned()), ("check", check.to_owned())];
-        gauge!("healthz_check_healthy", &labels).set(f64::from(u8::from(outcome.passed())));
+        gauge!("healthz_check_healthy", &labels).set(f64::from(u8::from(result.passed())));
         histogram!("healthz_check_duration_seconds", &labels).record(duration.as_secs_f64());
         counter!(
             "healthz_check_runs_total",
             "probe" => probe,
             "check" => check.to_owned(),
-            "result" => outcome.as_str(),
+            "result" => result.as_str(),
         )
         .increment(1);
     }
@@ -116,22 +116,22 @@ fn describe() {
     });
 }
 
-impl Outcome {
+impl ResultLabel {
     fn passed(self) -> bool {
-        matches!(self, Outcome::Pass | Outcome::Warn)
+        matches!(self, ResultLabel::Pass | ResultLabel::Warn)
     }
 }
 
 impl RunRecord<'_> {
-    /// Each named check with its outcome, in the probe's order.
-    fn checks(&self) -> impl Iterator<Item = (&str, Outcome, Duration)> {
+    /// Each named check with its `result` label, in the probe's order.
+    fn checks(&self) -> impl Iterator<Item = (&str, ResultLabel, Duration)> {
         self.report.checks.iter().map(|check| {
-            let cause = (self.findings.iter())
-                .find(|finding| finding.check.as_deref() == Some(&*check.name))
-                .map(|finding| finding.cause);
+            let cause = (self.failures.iter())
+                .find(|failure| failure.check.as_deref() == Some(&*check.name))
+                .map(|failure| failure.cause);
             (
                 &*check.name,
-                Outcome::of_check(check.status, cause),
+                ResultLabel::of_check(check.status, cause),
                 // Only the app's own signals have none, and runs hold none.
                 check.duration.unwrap_or_default(),
             )

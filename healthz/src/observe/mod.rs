@@ -19,7 +19,7 @@ use tracing::field::Empty;
 
 use crate::base::kind::Kind;
 use crate::base::sync::lock;
-use crate::report::{Cause, Finding, Report, Status};
+use crate::report::{Cause, Failure, Report, Status};
 
 #[cfg(feature = "metrics")]
 mod metrics;
@@ -44,7 +44,7 @@ mod metrics {
 /// How a run of a probe, or of one of its named checks, ended: the `result`
 /// label of the run counters and the `result` field of the spans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
+pub(crate) enum ResultLabel {
     Pass,
     /// Failed, but warning-only: it counts as passing.
     Warn,
@@ -53,25 +53,25 @@ pub(crate) enum Outcome {
     Panic,
 }
 
-impl Outcome {
+impl ResultLabel {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
-            Outcome::Pass => "pass",
-            Outcome::Warn => "warn",
-            Outcome::Fail => "fail",
-            Outcome::Timeout => "timeout",
-            Outcome::Panic => "panic",
+            ResultLabel::Pass => "pass",
+            ResultLabel::Warn => "warn",
+            ResultLabel::Fail => "fail",
+            ResultLabel::Timeout => "timeout",
+            ResultLabel::Panic => "panic",
         }
     }
 
-    /// A check's outcome from its status and why it failed.
-    fn of_check(status: Status, cause: Option<Cause>) -> Outcome {
+    /// A check's label from its status and why it failed.
+    fn of_check(status: Status, cause: Option<Cause>) -> ResultLabel {
         match (status, cause) {
-            (Status::Pass, _) => Outcome::Pass,
-            (_, Some(Cause::TimedOut)) => Outcome::Timeout,
-            (_, Some(Cause::Panicked)) => Outcome::Panic,
-            (Status::Warn, _) => Outcome::Warn,
-            (Status::Fail, _) => Outcome::Fail,
+            (Status::Pass, _) => ResultLabel::Pass,
+            (_, Some(Cause::TimedOut)) => ResultLabel::Timeout,
+            (_, Some(Cause::Panicked)) => ResultLabel::Panic,
+            (Status::Warn, _) => ResultLabel::Warn,
+            (Status::Fail, _) => ResultLabel::Fail,
         }
     }
 }
@@ -79,7 +79,7 @@ impl Outcome {
 /// One finished run whose answer became the probe's state.
 pub(crate) struct RunRecord<'a> {
     pub(crate) report: &'a Report,
-    pub(crate) findings: &'a [Finding],
+    pub(crate) failures: &'a [Failure],
     /// From the call of the probe function to the end of its last check.
     pub(crate) duration: Duration,
     /// The run's span, made by [`Observer::run_span`].
@@ -87,25 +87,29 @@ pub(crate) struct RunRecord<'a> {
 }
 
 impl RunRecord<'_> {
-    /// The probe's outcome. A probe with named checks passes, warns or
+    /// The probe's `result` label. A probe with named checks passes, warns or
     /// fails by them; one that timed out or panicked says so only when the
     /// probe function itself did, before naming checks.
-    pub(crate) fn outcome(&self) -> Outcome {
+    pub(crate) fn result_label(&self) -> ResultLabel {
         if self.report.title.is_none() {
             let warned = (self.report.checks.iter()).any(|check| check.status == Status::Warn);
-            return if warned { Outcome::Warn } else { Outcome::Pass };
+            return if warned {
+                ResultLabel::Warn
+            } else {
+                ResultLabel::Pass
+            };
         }
         match self.probe_cause() {
-            Some(Cause::TimedOut) => Outcome::Timeout,
-            Some(Cause::Panicked) => Outcome::Panic,
-            _ => Outcome::Fail,
+            Some(Cause::TimedOut) => ResultLabel::Timeout,
+            Some(Cause::Panicked) => ResultLabel::Panic,
+            _ => ResultLabel::Fail,
         }
     }
 
     fn probe_cause(&self) -> Option<Cause> {
-        (self.findings.iter())
-            .find(|finding| finding.check.is_none())
-            .map(|finding| finding.cause)
+        (self.failures.iter())
+            .find(|failure| failure.check.is_none())
+            .map(|failure| failure.cause)
     }
 }
 
@@ -162,20 +166,20 @@ impl Observer {
         // Failures are logged in the run's span, which names the probe; a
         // span no one records is not even entered.
         let _entered = (!record.span.is_disabled()).then(|| {
-            record.span.record("result", record.outcome().as_str());
+            record.span.record("result", record.result_label().as_str());
             record.span.record("duration_ms", millis(record.duration));
             record.span.enter()
         });
-        self.log(record.findings);
+        self.log(record.failures);
         metrics::run_finished(self.kind, record);
     }
 
     /// Logs a request whose probe arguments could not be extracted, at each
     /// such request: a missing layer fails every probe, and must not fail
     /// them silently. The probe's state is left alone.
-    pub(crate) fn arguments_rejected(&self, findings: &[Finding]) {
-        for finding in findings {
-            let (probe, error) = (self.kind.name(), &finding.error);
+    pub(crate) fn arguments_rejected(&self, failures: &[Failure]) {
+        for failure in failures {
+            let (probe, error) = (self.kind.name(), &failure.error);
             tracing::warn!(probe, %error, "health check arguments rejected");
         }
     }
@@ -190,27 +194,27 @@ impl Observer {
 
     /// Logs each failure that started or changed since the previous run,
     /// and each recovery.
-    fn log(&self, findings: &[Finding]) {
-        if findings.is_empty() && !self.any_failing.load(Ordering::Relaxed) {
+    fn log(&self, failures: &[Failure]) {
+        if failures.is_empty() && !self.any_failing.load(Ordering::Relaxed) {
             return;
         }
         self.any_failing
-            .store(!findings.is_empty(), Ordering::Relaxed);
-        let now: Vec<(Option<Cow<'static, str>>, String)> = findings
+            .store(!failures.is_empty(), Ordering::Relaxed);
+        let now: Vec<(Option<Cow<'static, str>>, String)> = failures
             .iter()
-            .map(|finding| (finding.check.clone(), finding.error.to_string()))
+            .map(|failure| (failure.check.clone(), failure.error.to_string()))
             .collect();
         let before = std::mem::replace(&mut *lock(&self.failing), now.clone());
         let probe = self.kind.name();
-        for (finding, state) in findings.iter().zip(&now) {
+        for (failure, state) in failures.iter().zip(&now) {
             if before.contains(state) {
                 continue;
             }
-            let (error, message) = match finding.warn_only {
-                false => (&finding.error, "health check failed"),
-                true => (&finding.error, "health check degraded"),
+            let (error, message) = match failure.warn_only {
+                false => (&failure.error, "health check failed"),
+                true => (&failure.error, "health check degraded"),
             };
-            match &finding.check {
+            match &failure.check {
                 Some(check) => tracing::warn!(probe, check = &**check, %error, "{message}"),
                 None => tracing::warn!(probe, %error, "{message}"),
             }
@@ -250,7 +254,7 @@ pub(crate) fn check_ended(span: &Span, warn_only: bool, cause: Option<Cause>, du
         (Some(_), true) => Status::Warn,
         (Some(_), false) => Status::Fail,
     };
-    span.record("result", Outcome::of_check(status, cause).as_str());
+    span.record("result", ResultLabel::of_check(status, cause).as_str());
     span.record("duration_ms", millis(duration));
 }
 

@@ -54,7 +54,7 @@ impl Status {
 }
 
 /// A failure kept for the log, with the error the body does not show.
-pub(crate) struct Finding {
+pub(crate) struct Failure {
     /// The check that failed; `None` for the probe itself.
     pub(crate) check: Option<Cow<'static, str>>,
     pub(crate) error: HealthError,
@@ -113,12 +113,12 @@ pub(crate) fn verdict(checks: &[CheckReport]) -> Option<String> {
 impl Report {
     /// The report of a probe that answered without checks.
     /// A warning passes it, and is only logged.
-    pub(crate) fn single(kind: Kind, result: Result<(), HealthError>) -> (Report, Vec<Finding>) {
+    pub(crate) fn single(kind: Kind, result: Result<(), HealthError>) -> (Report, Vec<Failure>) {
         match result {
             Ok(()) => (Report::default(), Vec::new()),
             Err(error) if error.is_warn_only() => (
                 Report::default(),
-                vec![Finding {
+                vec![Failure {
                     check: None,
                     error,
                     warn_only: true,
@@ -132,7 +132,7 @@ impl Report {
                 };
                 (
                     report,
-                    vec![Finding {
+                    vec![Failure {
                         check: None,
                         error,
                         warn_only: false,
@@ -148,13 +148,13 @@ impl Report {
         kind: Kind,
         error: HealthError,
         cause: Cause,
-    ) -> (Report, Vec<Finding>) {
-        let (mut report, mut findings) = Report::single(kind, Err(error));
+    ) -> (Report, Vec<Failure>) {
+        let (mut report, mut failures) = Report::single(kind, Err(error));
         report.stopped_early = true;
-        for finding in &mut findings {
-            finding.cause = cause;
+        for failure in &mut failures {
+            failure.cause = cause;
         }
-        (report, findings)
+        (report, failures)
     }
 
     /// This report with the app's own signals (heartbeats, holds) listed
@@ -307,12 +307,12 @@ mod tests {
 
     #[test]
     fn a_warning_does_not_fail_the_probe() {
-        let (report, findings) = Report::single(
+        let (report, failures) = Report::single(
             Kind::Ready,
             Err(HealthError::new("Pool saturated").warn_only()),
         );
         assert_eq!(report.title, None);
-        assert!(findings[0].warn_only, "it is still logged, as a warning");
+        assert!(failures[0].warn_only, "it is still logged, as a warning");
     }
 
     #[test]

@@ -9,6 +9,16 @@
 //! goes on to its end even if every request waiting for it goes away, and
 //! its answer is still shared and cached.
 //!
+//! One word for each thing a run goes through: the probe function returns
+//! an `Outcome` (a result, checks to run, or a call to make on the blocking
+//! pool); with its arguments' extraction that is an `Evaluation`. The run
+//! turns it into a `Report` (what it found, check by check) and the
+//! `Failure`s it logs (each with the error the body never shows). An
+//! `Answer` is a report with its body rendered: the probe's state. The
+//! flight tells the requests that waited how the run `Ended`, and each
+//! request is `Served` an answer with its age. Metrics and spans label the
+//! run with a `ResultLabel`.
+//!
 //! The engine, writer of each probe's health state. It depends on `base`,
 //! `report`, `format` (an answer's bytes are rendered once per run) and
 //! `observe` (each finished run is reported once).
@@ -35,7 +45,7 @@ use crate::base::kind::Kind;
 use crate::base::options::Options;
 use crate::format::render;
 use crate::observe::{Observer, RunRecord};
-use crate::report::{Cause, Finding, Report, Selection};
+use crate::report::{Cause, Failure, Report, Selection};
 use bounded::{Stopped, stopped_error};
 use flight::{Ended, Flight, Waiters};
 pub(crate) use state::{Latest, State};
@@ -347,12 +357,12 @@ impl Runner {
         // pause, costs more to read, and only the cache needs it.
         let started = std::time::Instant::now();
         let deadline = Instant::from_std(started) + self.options.timeout();
-        let (report, findings, shareable) = self.evaluate(check, deadline).await;
+        let (report, failures, shareable) = self.evaluate(check, deadline).await;
         let duration = started.elapsed();
         let ended = if shareable {
             self.observer.run_finished(&RunRecord {
                 report: &report,
-                findings: &findings,
+                failures: &failures,
                 duration,
                 span: &span,
             });
@@ -366,7 +376,7 @@ impl Runner {
         } else {
             // The request's own arguments failed, not the probe, so the
             // probe's state is left alone.
-            self.observer.arguments_rejected(&findings);
+            self.observer.arguments_rejected(&failures);
             Ended::Own(self.answer_of(report))
         };
         flying.land(&ended);
@@ -385,7 +395,7 @@ impl Runner {
     /// within the probe's `deadline`. The flag says whether the answer may
     /// be shared: not when it comes from this request's own arguments
     /// failing.
-    async fn evaluate<Fut>(&self, check: Fut, deadline: Instant) -> (Report, Vec<Finding>, bool)
+    async fn evaluate<Fut>(&self, check: Fut, deadline: Instant) -> (Report, Vec<Failure>, bool)
     where
         Fut: Future<Output = Evaluation>,
     {
@@ -398,12 +408,12 @@ impl Runner {
             Ok(Ok(Outcome::Checks(checks))) => {
                 // Boxed: named checks are the rare path, and inline they would make
                 // every run's future several times larger.
-                let (report, findings) = Box::pin(named::run(checks, deadline, timeout)).await;
-                return (report, findings, true);
+                let (report, failures) = Box::pin(named::run(checks, deadline, timeout)).await;
+                return (report, failures, true);
             }
             Ok(Ok(Outcome::Done(result))) => {
-                let (report, findings) = Report::single(kind, result);
-                return (report, findings, true);
+                let (report, failures) = Report::single(kind, result);
+                return (report, failures, true);
             }
             Ok(Ok(Outcome::Blocking(_))) => unreachable!("blocking calls were made above"),
             Ok(Err(extraction)) => (extraction, false, Cause::Failed),
@@ -412,8 +422,8 @@ impl Runner {
                 (stopped_error(stopped, kind.name(), timeout), true, cause)
             }
         };
-        let (report, findings) = Report::stopped_early(kind, result, cause);
-        (report, findings, shareable)
+        let (report, failures) = Report::stopped_early(kind, result, cause);
+        (report, failures, shareable)
     }
 
     /// Calls a sync probe on the blocking thread pool, unless its previous

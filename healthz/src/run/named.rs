@@ -13,7 +13,7 @@ use tracing::{Instrument, Span};
 use crate::HealthError;
 use crate::base::checks::Checks;
 use crate::observe;
-use crate::report::{Cause, CheckReport, Finding, Report, Status, title, verdict};
+use crate::report::{Cause, CheckReport, Failure, Report, Status, title, verdict};
 use crate::run::bounded::{Stopped, bounded, stopped_error};
 
 /// Runs every check concurrently, each until its own timeout or the
@@ -23,7 +23,7 @@ pub(crate) async fn run(
     checks: Checks,
     deadline: Instant,
     timeout: Duration,
-) -> (Report, Vec<Finding>) {
+) -> (Report, Vec<Failure>) {
     let started = Instant::now();
     let mut runs: Vec<Run> = checks
         .entries
@@ -71,7 +71,7 @@ pub(crate) async fn run(
     .await;
 
     let mut report = Report::default();
-    let mut findings = Vec::new();
+    let mut failures = Vec::new();
     for run in runs {
         let (result, duration) = run.done.expect("every check finished");
         let cause = cause(&result).unwrap_or(Cause::Failed);
@@ -82,7 +82,7 @@ pub(crate) async fn run(
             Err(error) => {
                 let title = title(&error, &run.name);
                 let warn_only = run.warn_only || error.is_warn_only();
-                findings.push(Finding {
+                failures.push(Failure {
                     check: Some(run.name.clone()),
                     error,
                     warn_only,
@@ -106,15 +106,15 @@ pub(crate) async fn run(
         });
     }
     report.title = verdict(&report.checks);
-    (report, findings)
+    (report, failures)
 }
 
 /// A check's result, or why it was stopped.
-type Ended = Result<Result<(), HealthError>, Stopped>;
+type Checked = Result<Result<(), HealthError>, Stopped>;
 
 /// Why a check failed; `None` when it passed.
-fn cause(ended: &Ended) -> Option<Cause> {
-    match ended {
+fn cause(checked: &Checked) -> Option<Cause> {
+    match checked {
         Ok(Ok(())) => None,
         Ok(Err(_)) => Some(Cause::Failed),
         Err(stopped) => Some(stopped.cause()),
@@ -126,7 +126,7 @@ struct Run {
     warn_only: bool,
     /// How long it was allowed, for the title if it runs out.
     bound: Duration,
-    future: Pin<Box<dyn Future<Output = Ended> + Send>>,
+    future: Pin<Box<dyn Future<Output = Checked> + Send>>,
     span: Span,
-    done: Option<(Ended, Duration)>,
+    done: Option<(Checked, Duration)>,
 }
