@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install wrk" >&2; exit 1; }
-cargo bench -p healthz-suite --bench cpu_per_request
+# Extra arguments go to cargo, such as `--no-default-features` for a build
+# without `metrics`.
+cargo bench -p healthz-suite --bench cpu_per_request "$@"
