@@ -1,5 +1,5 @@
-//! The runtime crate's top-level modules depend on each other one way
-//! only: no two of them name each other. (Inside a folder, a module and its
+//! The top-level modules of each crate depend on each other one way only:
+//! no two of them name each other. (Inside a folder, a module and its
 //! children may.)
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +15,7 @@ const ROOT_NAMES: &[(&str, &str)] = &[
     ("lifecycle", "lifecycle"),
     ("Heartbeat", "lifecycle"),
     ("ReadinessHold", "lifecycle"),
+    ("ShutdownSignal", "lifecycle"),
     ("Health", "health"),
     ("Healthz", "builder"),
     ("router", "probe"),
@@ -41,15 +42,26 @@ fn files(dir: &Path, top: Option<&str>, out: &mut Vec<(String, String)>) {
 }
 
 #[test]
-fn no_two_top_level_modules_name_each_other() {
+fn no_two_top_level_modules_of_the_runtime_name_each_other() {
+    assert_one_way("healthz/src", ROOT_NAMES);
+}
+
+#[test]
+fn no_two_modules_of_the_attributes_name_each_other() {
+    assert_one_way("healthz-macros/src", &[]);
+}
+
+/// Fails if two top-level modules of the crate in `dir` name each other,
+/// through `crate::` paths or the names the crate root re-exports.
+fn assert_one_way(dir: &str, root_names: &[(&str, &str)]) {
     let mut sources = Vec::new();
     files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("healthz/src"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
         None,
         &mut sources,
     );
     let modules: BTreeSet<String> = sources.iter().map(|(module, _)| module.clone()).collect();
-    let root: BTreeMap<&str, &str> = ROOT_NAMES.iter().copied().collect();
+    let root: BTreeMap<&str, &str> = root_names.iter().copied().collect();
 
     let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (module, text) in &sources {

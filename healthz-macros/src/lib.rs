@@ -2,6 +2,7 @@
 //! and write `#[healthz::live]` and `#[healthz::ready]`: this crate is an
 //! implementation detail and its expansions name only `healthz` paths.
 
+mod errors;
 mod expand;
 mod kind;
 mod parse;

@@ -6,8 +6,8 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Item, ItemFn, Lit, Meta, Path, Token};
 
+use crate::errors::Errors;
 use crate::kind::Kind;
-use crate::validate::Errors;
 
 /// What the attributes take, for the messages that list it.
 pub(crate) const ACCEPTED: &str =

@@ -4,6 +4,7 @@
 use proc_macro2::Ident;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
+use crate::errors::Errors;
 use crate::kind::Kind;
 use crate::parse::Args;
 
@@ -75,25 +76,4 @@ pub(crate) fn args_for(args: &Args, function: &ItemFn) -> syn::Result<()> {
         errors.push(flag, "`blocking` runs a sync probe on the blocking thread pool, and this probe is `async`: remove `blocking`, or remove `async` and call the blocking code directly");
     }
     errors.finish(())
-}
-
-/// Every problem found, so that one compile shows them all.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, tokens: &impl quote::ToTokens, message: &str) {
-        let error = syn::Error::new_spanned(tokens, message);
-        match &mut self.0 {
-            Some(errors) => errors.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
-        match self.0 {
-            Some(errors) => Err(errors),
-            None => Ok(value),
-        }
-    }
 }
