@@ -253,15 +253,7 @@ impl fmt::Display for Carried {
             Some(HealthError {
                 source: Some(source),
                 ..
-            }) => {
-                write!(f, "{source}")?;
-                let mut next = source.source();
-                while let Some(error) = next {
-                    write!(f, ": {error}")?;
-                    next = error.source();
-                }
-                Ok(())
-            }
+            }) => write_chain(f, "", source.as_ref()),
             _ => f.write_str("no further cause"),
         })
     }
@@ -278,24 +270,51 @@ impl Error for Carried {}
 /// Writes the reason, then each error of the source chain, separated by `: `.
 impl fmt::Display for HealthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut separator = "";
-        if let Some(reason) = &self.reason {
-            f.write_str(reason)?;
-            separator = ": ";
+        match (&self.reason, &self.source) {
+            (Some(reason), Some(source)) => {
+                f.write_str(reason)?;
+                write_chain(f, ": ", source.as_ref())
+            }
+            (Some(reason), None) => f.write_str(reason),
+            (None, Some(source)) => write_chain(f, "", source.as_ref()),
+            (None, None) => f.write_str("check failed"),
         }
-        let mut next: Option<&(dyn Error + 'static)> = match &self.source {
-            Some(source) => Some(source.as_ref()),
-            None => None,
-        };
-        while let Some(error) = next {
-            write!(f, "{separator}{error}")?;
-            separator = ": ";
-            next = error.source();
+    }
+}
+
+/// What an error that cannot write itself is written as.
+const UNWRITABLE: &str = "<error while formatting>";
+
+/// Writes `error` after `separator`, then each error of its source chain
+/// after `: `, but for a source whose text its parent's already holds, as
+/// many errors repeat their source's message in their own.
+fn write_chain(
+    f: &mut fmt::Formatter<'_>,
+    separator: &str,
+    error: &(dyn Error + 'static),
+) -> fmt::Result {
+    let mut parent = text_of(error);
+    write!(f, "{separator}{parent}")?;
+    let mut next = error.source();
+    while let Some(error) = next {
+        let text = text_of(error);
+        if !parent.contains(&text) {
+            write!(f, ": {text}")?;
         }
-        if separator.is_empty() {
-            f.write_str("check failed")?;
-        }
-        Ok(())
+        parent = text;
+        next = error.source();
+    }
+    Ok(())
+}
+
+/// An error's own text, from its `Display`; one that fails to write itself
+/// still gives a text.
+fn text_of(error: &dyn Error) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    match write!(text, "{error}") {
+        Ok(()) => text,
+        Err(fmt::Error) => UNWRITABLE.to_owned(),
     }
 }
 
@@ -337,6 +356,52 @@ mod tests {
             error.to_string(),
             "Database down: query failed: password=hunter2 rejected"
         );
+    }
+
+    /// An error that repeats its source's message in its own, as many do.
+    #[derive(Debug)]
+    struct Repeating(io::Error);
+
+    impl fmt::Display for Repeating {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "error returned from database: {}", self.0)
+        }
+    }
+
+    impl Error for Repeating {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_source_whose_text_its_parent_holds_is_written_once() {
+        let cause = Repeating(io::Error::other("password authentication failed"));
+        let error = HealthError::with_source("Database down", cause);
+        assert_eq!(
+            error.to_string(),
+            "Database down: error returned from database: password authentication failed"
+        );
+        let cause = Outer(io::Error::other("query failed"));
+        assert_eq!(HealthError::from(cause).to_string(), "query failed");
+    }
+
+    /// An error whose `Display` fails.
+    #[derive(Debug)]
+    struct Unwritable;
+
+    impl fmt::Display for Unwritable {
+        fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+            Err(fmt::Error)
+        }
+    }
+
+    impl Error for Unwritable {}
+
+    #[test]
+    fn a_source_that_cannot_write_itself_is_named_so() {
+        let error = HealthError::with_source("Database down", Unwritable);
+        assert_eq!(error.to_string(), "Database down: <error while formatting>");
     }
 
     #[test]
