@@ -208,3 +208,92 @@ async fn a_rejected_argument_is_logged_at_each_request_without_changing_state() 
         "the probe's own state did not change:\n{text}"
     );
 }
+
+/// An error that repeats its source's message in its own, as many do
+/// (`broken pipe: broken pipe`).
+#[derive(Debug)]
+struct Repeating(io::Error);
+
+impl std::fmt::Display for Repeating {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "writing the request: {}", self.0)
+    }
+}
+
+impl std::error::Error for Repeating {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_log_line_repeats_a_source_its_parent_already_says() {
+    let (log, _guard) = Captured::install();
+    let app: Router = healthz::Healthz::new()
+        .live(|| ())
+        .ready(|| -> Result<(), HealthError> {
+            let cause = Repeating(io::Error::from(io::ErrorKind::BrokenPipe));
+            Err(HealthError::with_source("Can't reach Payments", cause))
+        })
+        .lifecycle(healthz::Lifecycle::new())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 503);
+
+    let text = log.text();
+    let line = (text.lines())
+        .find(|line| line.contains("health check failed"))
+        .unwrap_or_else(|| panic!("the failure is logged:\n{text}"));
+    assert!(
+        line.contains("error=Can't reach Payments: writing the request: broken pipe"),
+        "{line}"
+    );
+    assert_eq!(line.matches("broken pipe").count(), 1, "{line}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_sync_probe_that_blocks_past_its_timeout_is_logged_once_with_the_fix() {
+    let (log, _guard) = Captured::install();
+    let options = healthz::Options::DEFAULT.with_timeout(std::time::Duration::from_millis(50));
+    let app: Router = healthz::Healthz::new()
+        .live(|| ())
+        .ready_with(options, || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        })
+        .lifecycle(healthz::Lifecycle::new())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    for _ in 0..3 {
+        // It answers, late: a call that never waits cannot be stopped.
+        assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 200);
+    }
+
+    let text = log.text();
+    assert_eq!(log.count(" WARN "), 1, "{text}");
+    let line = (text.lines()).find(|line| line.contains(" WARN ")).unwrap();
+    assert!(
+        line.contains("the readiness probe blocked its thread for 2")
+            && line.contains("past its 50ms timeout")
+            && line.contains("#[healthz::ready(blocking)], or Options::with_blocking()"),
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_blocking_probe_and_an_async_one_that_waits_are_not_logged() {
+    let (log, _guard) = Captured::install();
+    let options = healthz::Options::DEFAULT.with_timeout(std::time::Duration::from_millis(50));
+    let app: Router = healthz::Healthz::new()
+        .live_with(options.with_blocking(), || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        })
+        .ready_with(options, || async {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        })
+        .lifecycle(healthz::Lifecycle::new())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 503);
+    assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 503);
+    assert!(!log.text().contains("blocked its thread"), "{}", log.text());
+}

@@ -122,6 +122,9 @@ pub(crate) struct Observer {
     /// Whether `failing` has anything, so that a passing run after a
     /// passing run takes no lock.
     any_failing: AtomicBool,
+    /// Whether a run that held its thread past the timeout was logged: once
+    /// per probe, as its fix is in the code.
+    told_blocked: AtomicBool,
     answers: metrics::Answers,
 }
 
@@ -131,6 +134,7 @@ impl Observer {
             kind,
             failing: Mutex::new(Vec::new()),
             any_failing: AtomicBool::new(false),
+            told_blocked: AtomicBool::new(false),
             answers: Default::default(),
         }
     }
@@ -172,6 +176,30 @@ impl Observer {
         });
         self.log(record.failures);
         metrics::run_finished(self.kind, record);
+    }
+
+    /// Logs, the first time only, a run whose probe function returned
+    /// `took` after it began, past its `timeout`: it blocked its thread,
+    /// where no timeout can stop it, and the runtime's other tasks waited.
+    pub(crate) fn blocked_past_timeout(&self, took: Duration, timeout: Duration) {
+        if self.told_blocked.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let probe = self.kind.name();
+        let which = match self.kind {
+            Kind::Ready => "readiness",
+            Kind::Live | Kind::Startup => "liveness",
+        };
+        let took = Duration::from_millis(took.as_millis() as u64);
+        tracing::warn!(
+            probe,
+            took = ?took,
+            timeout = ?timeout,
+            "the {which} probe blocked its thread for {took:?}, past its {timeout:?} timeout, \
+             which cannot stop a call that never waits; the runtime's other tasks waited too. \
+             Run a sync probe that blocks on the blocking thread pool, where its timeout holds: \
+             #[healthz::{probe}(blocking)], or Options::with_blocking() in the builder"
+        );
     }
 
     /// Logs a request whose probe arguments could not be extracted, at each

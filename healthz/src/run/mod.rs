@@ -357,8 +357,14 @@ impl Runner {
         // pause, costs more to read, and only the cache needs it.
         let started = std::time::Instant::now();
         let deadline = Instant::from_std(started) + self.options.timeout();
-        let (report, failures, shareable) = self.evaluate(check, deadline).await;
+        let (report, failures, shareable, returned) = self.evaluate(check, deadline).await;
         let duration = started.elapsed();
+        if returned && duration > self.options.timeout() && !self.options.blocking() {
+            // A timeout stops a probe only where it waits: this one held its
+            // thread past it.
+            self.observer
+                .blocked_past_timeout(duration, self.options.timeout());
+        }
         let ended = if shareable {
             self.observer.run_finished(&RunRecord {
                 report: &report,
@@ -392,10 +398,16 @@ impl Runner {
     }
 
     /// Runs the probe function, then the checks it returned, if any, all
-    /// within the probe's `deadline`. The flag says whether the answer may
-    /// be shared: not when it comes from this request's own arguments
-    /// failing.
-    async fn evaluate<Fut>(&self, check: Fut, deadline: Instant) -> (Report, Vec<Failure>, bool)
+    /// within the probe's `deadline`. The first flag says whether the
+    /// answer may be shared: not when it comes from this request's own
+    /// arguments failing. The second, whether the probe function's own
+    /// result is the answer, returned rather than stopped, with nothing run
+    /// after it.
+    async fn evaluate<Fut>(
+        &self,
+        check: Fut,
+        deadline: Instant,
+    ) -> (Report, Vec<Failure>, bool, bool)
     where
         Fut: Future<Output = Evaluation>,
     {
@@ -409,11 +421,11 @@ impl Runner {
                 // Boxed: named checks are the rare path, and inline they would make
                 // every run's future several times larger.
                 let (report, failures) = Box::pin(named::run(checks, deadline, timeout)).await;
-                return (report, failures, true);
+                return (report, failures, true, false);
             }
             Ok(Ok(Outcome::Done(result))) => {
                 let (report, failures) = Report::single(kind, result);
-                return (report, failures, true);
+                return (report, failures, true, true);
             }
             Ok(Ok(Outcome::Blocking(_))) => unreachable!("blocking calls were made above"),
             Ok(Err(extraction)) => (extraction, false, Cause::Failed),
@@ -423,7 +435,7 @@ impl Runner {
             }
         };
         let (report, failures) = Report::stopped_early(kind, result, cause);
-        (report, failures, shareable)
+        (report, failures, shareable, false)
     }
 
     /// Calls a sync probe on the blocking thread pool, unless its previous
