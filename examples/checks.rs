@@ -13,8 +13,9 @@
 //! curl -H 'Accept: application/health+json' localhost:8080/healthz/ready
 //! ```
 //!
-//! `PORT` sets the port (8080; 0 picks a free one) and `HOST` the address
-//! (127.0.0.1).
+//! `PORT` sets the port (8080; 0 picks a free one), `HOST` the address
+//! (127.0.0.1) and `DRAIN_SECONDS` the drain delay after SIGTERM (5), during
+//! which readiness fails and the app serves on.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -165,6 +166,7 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt::init();
     let host: String = env_or("HOST", "127.0.0.1".into());
     let port: u16 = env_or("PORT", 8080);
+    let drain = Duration::from_secs_f64(env_or("DRAIN_SECONDS", 5.0));
 
     let state = AppState {
         database: Dependency::new(3),
@@ -177,8 +179,12 @@ async fn main() -> std::io::Result<()> {
         .with_state(state);
 
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+    // Installs the signal handlers before anyone learns the address.
+    let shutdown = healthz::shutdown_signal(drain);
     // Nothing to warm up: started once it serves.
     healthz::lifecycle().mark_started();
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -13,8 +13,9 @@
 //! ```
 //!
 //! `PORT` sets the port (8080; 0 picks a free one), `HOST` the address
-//! (127.0.0.1), `HEARTBEAT_MS` the heartbeat's period (5000) and `WARMUP_MS`
-//! the warm-up (3000).
+//! (127.0.0.1), `HEARTBEAT_MS` the heartbeat's period (5000), `WARMUP_MS`
+//! the warm-up (3000) and `DRAIN_SECONDS` the drain delay after SIGTERM
+//! (5), during which readiness fails and the app serves on.
 
 use std::time::Duration;
 
@@ -81,6 +82,7 @@ async fn main() -> std::io::Result<()> {
     let port: u16 = env_or("PORT", 8080);
     let period = Duration::from_millis(env_or("HEARTBEAT_MS", 5_000));
     let warmup = Duration::from_millis(env_or("WARMUP_MS", 3_000));
+    let drain = Duration::from_secs_f64(env_or("DRAIN_SECONDS", 5.0));
 
     let (send, jobs) = mpsc::channel(64);
     tokio::spawn(consume(jobs, period));
@@ -97,7 +99,11 @@ async fn main() -> std::io::Result<()> {
         .merge(healthz::router())
         .with_state(send);
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
+    // Installs the signal handlers before anyone learns the address.
+    let shutdown = healthz::shutdown_signal(drain);
     healthz::lifecycle().mark_started();
     println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

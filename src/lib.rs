@@ -251,6 +251,9 @@ pub struct Example {
     child: Child,
     addr: SocketAddr,
     output: Arc<Mutex<Vec<String>>>,
+    /// Reads its stdout until the end; awaited once it has exited, so
+    /// that its last lines are in `output`.
+    reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// What an example prints once its app listens.
@@ -272,8 +275,25 @@ impl Example {
         Example::spawn(name, env, PROBES_LISTEN).await
     }
 
+    /// [`start`](Example::start) for a program of the suite's own, run with
+    /// `args`.
+    pub async fn start_program(program: &str, args: &[&str], env: &[(&str, &str)]) -> Example {
+        let mut command = Command::new(program);
+        command.args(args);
+        Example::spawn_command(command, program, env, APP_LISTENS).await
+    }
+
     async fn spawn(name: &str, env: &[(&str, &str)], listens: &str) -> Example {
-        let mut child = Command::new(example_binary(name))
+        Example::spawn_command(Command::new(example_binary(name)), name, env, listens).await
+    }
+
+    async fn spawn_command(
+        mut command: Command,
+        name: &str,
+        env: &[(&str, &str)],
+        listens: &str,
+    ) -> Example {
+        let mut child = command
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
             .env("MANAGEMENT_PORT", "0")
@@ -283,13 +303,13 @@ impl Example {
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("start the example {name}: {e}"));
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
 
         // Read every line, so the child never blocks on a full pipe.
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let output = Arc::new(Mutex::new(Vec::new()));
         let collected = output.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 collected.lock().unwrap().push(line);
             }
@@ -298,6 +318,7 @@ impl Example {
             child,
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             output,
+            reader: Some(reader),
         };
         example.addr = example.address(listens).await;
         example
@@ -373,10 +394,47 @@ impl Example {
         self.child.try_wait().expect("poll the example").is_none()
     }
 
+    /// Sends it `signal`.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: libc::c_int) {
+        // SAFETY: kill(2) with the pid of our own child and a valid signal.
+        assert_eq!(unsafe { libc::kill(self.pid() as libc::pid_t, signal) }, 0);
+    }
+
+    /// Sends it SIGTERM, then checks that it drains as the quickstart does:
+    /// readiness fails at once with the shutdown's title while liveness and
+    /// the app's own route (`method`, `path`) still answer; it exits cleanly
+    /// once `drain` is over, within a few seconds more.
+    #[cfg(unix)]
+    pub async fn drains_on_sigterm(mut self, (method, path): (&str, &str), drain: Duration) {
+        let addr = self.addr();
+        until(addr, "/healthz/ready", 200, Duration::from_secs(10)).await;
+        let sent = std::time::Instant::now();
+        self.signal(libc::SIGTERM);
+        let draining = until(addr, "/healthz/ready", 503, Duration::from_millis(500)).await;
+        assert_eq!(
+            draining.text(),
+            r#"{"status": 503, "title": "The server is shutting down"}"#
+        );
+        assert_eq!(get(addr, "/healthz/live").await.status, 200);
+        let app = request(addr, method, path).await;
+        assert!(
+            (200..300).contains(&app.status),
+            "{method} {path} through the drain: {}",
+            app.status
+        );
+        let status = self.exit_status(drain + Duration::from_secs(3)).await;
+        assert!(status.success(), "{status:?}: {:#?}", self.output());
+        assert!(
+            sent.elapsed() >= drain,
+            "exited before the drain delay was over"
+        );
+    }
+
     /// Waits for it to exit, failing the test with its output if it is
     /// still running after `within`.
     pub async fn exit_status(&mut self, within: Duration) -> ExitStatus {
-        tokio::time::timeout(within, self.child.wait())
+        let status = tokio::time::timeout(within, self.child.wait())
             .await
             .unwrap_or_else(|_| {
                 panic!(
@@ -384,7 +442,12 @@ impl Example {
                     self.output()
                 )
             })
-            .expect("wait for the example")
+            .expect("wait for the example");
+        if let Some(reader) = self.reader.take() {
+            // A child of its own may still hold the pipe: don't wait on it.
+            let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
+        }
+        status
     }
 }
 

@@ -26,7 +26,7 @@ impl Postgres {
     /// Starts one, or returns `None`, having said why, when PostgreSQL is
     /// not installed outside CI.
     pub fn start(test: &str) -> Option<Postgres> {
-        let bin = postgres_bin().or_else(|| missing(test, "postgresql"))?;
+        let bin = postgres_bin().or_else(|| missing(test, "PostgreSQL", "postgresql"))?;
         let dir = tempfile::tempdir().expect("a temporary directory");
         // PostgreSQL refuses to run as root: run it as `nobody` then.
         let user = is_root().then_some("nobody");
@@ -85,7 +85,7 @@ impl Redis {
     /// installed outside CI.
     pub fn start(test: &str) -> Option<Redis> {
         let bin = find(&["/usr/bin/redis-server", "/usr/local/bin/redis-server"])
-            .or_else(|| missing(test, "redis-server"))?;
+            .or_else(|| missing(test, "Redis", "redis-server"))?;
         let dir = tempfile::tempdir().expect("a temporary directory");
         let port = free_port();
         let child = Command::new(bin)
@@ -173,13 +173,15 @@ impl Drop for Server {
 
 /// Skips a test outside CI, with one line saying what to install; fails it
 /// in CI.
-fn missing<T>(test: &str, package: &str) -> Option<T> {
+fn missing<T>(test: &str, server: &str, package: &str) -> Option<T> {
     if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        panic!("{test}: the server is missing: `apt-get install {package}`");
+        panic!("{test}: no {server} server: `apt-get install -y {package}`");
     }
     // Straight to stderr, past the test harness's capture, so that the line
     // shows although the test passes.
-    let line = format!("skipped {test}: install the Debian package `{package}` to run it\n");
+    let line = format!(
+        "skipped {test}: it needs a {server} server: `apt-get install -y {package}`, as .ci/run does\n"
+    );
     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     None
 }

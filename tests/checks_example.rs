@@ -1,5 +1,8 @@
 //! The checks example, run as a real process and driven over HTTP on
-//! 127.0.0.1 the way its doc comment drives it with curl.
+//! 127.0.0.1 the way its doc comment drives it with curl; and its drain on
+//! SIGTERM.
+
+use std::time::Duration;
 
 use healthz_suite::{Example, get, request, timeless};
 
@@ -124,4 +127,13 @@ async fn the_cache_can_be_checked_alone() {
             r#"{"status": 404, "title": "The nope check endpoint is not setup"}"#
         )
     );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn on_sigterm_it_fails_readiness_and_serves_through_the_drain_then_exits() {
+    let example = Example::start("checks", &[("DRAIN_SECONDS", "1")]).await;
+    example
+        .drains_on_sigterm(("POST", "/heal/database"), Duration::from_secs(1))
+        .await;
 }

@@ -65,11 +65,21 @@ fn url(addr: SocketAddr, path: &str) -> axum::http::Uri {
 #[tokio::test]
 async fn http_passes_on_2xx_and_3xx_and_fails_on_5xx() {
     let addr = downstream().await;
-    Http::new("Payments", url(addr, "/ok")).await.unwrap();
-    Http::new("Payments", url(addr, "/moved")).await.unwrap();
-    Http::new("Payments", url(addr, "/huge")).await.unwrap();
+    Http::new("Payments", url(addr, "/ok"))
+        .unwrap()
+        .await
+        .unwrap();
+    Http::new("Payments", url(addr, "/moved"))
+        .unwrap()
+        .await
+        .unwrap();
+    Http::new("Payments", url(addr, "/huge"))
+        .unwrap()
+        .await
+        .unwrap();
 
     let error = Http::new("Payments", url(addr, "/broken"))
+        .unwrap()
         .await
         .unwrap_err();
     assert_eq!(error.reason(), Some("Payments is unhealthy"));
@@ -79,11 +89,33 @@ async fn http_passes_on_2xx_and_3xx_and_fails_on_5xx() {
         "the body is never read out"
     );
 
-    let error = Http::new("Payments", url(closed(), "/")).await.unwrap_err();
+    let error = Http::new("Payments", url(closed(), "/"))
+        .unwrap()
+        .await
+        .unwrap_err();
     assert_eq!(error.reason(), Some("Can't reach Payments"));
-    let https = "https://example.invalid/".parse().unwrap();
-    let error = Http::new("Payments", https).await.unwrap_err();
-    assert!(error.to_string().contains("only http://"));
+}
+
+#[test]
+fn http_refuses_what_it_cannot_check_where_it_is_built() {
+    let refused = |url: &str| {
+        Http::new("Payments", url.parse().unwrap())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        refused("https://payments.internal/healthz"),
+        "https://payments.internal/healthz: deps::Http speaks plain http:// only, not TLS; \
+         check the service on a plain-HTTP health port, or its port with deps::Tcp, or with its own client"
+    );
+    assert_eq!(
+        refused("payments.internal:8080"),
+        "payments.internal:8080: deps::Http takes http://host[:port]/path URLs"
+    );
+    assert_eq!(
+        refused("/healthz"),
+        "/healthz: deps::Http takes http://host[:port]/path URLs"
+    );
 }
 
 #[tokio::test]
@@ -96,8 +128,11 @@ async fn hung_services_are_stopped_by_the_timeout_over_http() {
             Options::DEFAULT.with_timeout(Duration::from_millis(300)),
             move || {
                 Checks::new()
-                    .check("hung", Http::new("Hung", url(addr, "/hung")))
-                    .check("silent", Http::new("Silent", url(hung_listener, "/")))
+                    .check("hung", Http::new("Hung", url(addr, "/hung")).unwrap())
+                    .check(
+                        "silent",
+                        Http::new("Silent", url(hung_listener, "/")).unwrap(),
+                    )
                     .check("tcp", Tcp::new("Silent", hung_listener.to_string()))
             },
         )

@@ -204,39 +204,50 @@ async fn watch_of_an_unknown_service_says_so_and_stays_open() {
     assert!(more.is_err(), "still open, with nothing more to say");
 }
 
-#[tokio::test]
-async fn a_client_that_is_not_ours_reads_the_same_statuses() {
+/// A Python with grpcio-health-checking, `HEALTHZ_PYTHON` or `python3`; or,
+/// outside CI, `None`, having said in one line that `test` is skipped and
+/// how to run it.
+fn python_client(test: &str) -> Option<String> {
     let python = std::env::var("HEALTHZ_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    // Quiet: a missing module is told in one line below, not a traceback.
     let has_client = std::process::Command::new(&python)
         .args(["-c", "import grpc_health.v1.health_pb2_grpc"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|status| status.success());
-    if !has_client {
-        assert!(
-            !std::env::var("CI").is_ok_and(|ci| ci == "true"),
-            "{python} lacks grpcio-health-checking, which CI installs"
-        );
-        // Straight to stderr, past the test harness's capture, so that the
-        // line shows although the test passes.
-        let line = "skipped a_client_that_is_not_ours_reads_the_same_statuses: `pip install grpcio-health-checking` to run it, or set HEALTHZ_PYTHON to a Python that has it\n";
-        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
-        return;
+    if has_client {
+        return Some(python);
     }
-    let lifecycle = Lifecycle::new();
-    let (db, addr) = server(&lifecycle, Options::DEFAULT).await;
-    db.down.store(true, Ordering::SeqCst);
+    assert!(
+        !std::env::var("CI").is_ok_and(|ci| ci == "true"),
+        "{python} lacks grpcio-health-checking, which CI installs"
+    );
+    // Straight to stderr, past the test harness's capture, so that the line
+    // shows although the test passes.
+    let line = format!(
+        "skipped {test}: {python} lacks Python's grpcio-health-checking; \
+         `pip install grpcio-health-checking`, or set HEALTHZ_PYTHON to a Python that has it, \
+         as .ci/run does\n"
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    None
+}
+
+/// What Python's client reads at `addr` for each service name, a line each.
+async fn python_statuses(python: &str, addr: SocketAddr) -> String {
     let script = r#"
 import sys, grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 stub = health_pb2_grpc.HealthStub(grpc.insecure_channel(sys.argv[1]))
 for name in sys.argv[2:]:
     try:
-        status = stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status
+        status = stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=5, wait_for_ready=True).status
         print(name or '""', health_pb2.HealthCheckResponse.ServingStatus.Name(status))
     except grpc.RpcError as error:
         print(name or '""', error.code().name)
 "#;
-    let output = tokio::process::Command::new(&python)
+    let output = tokio::process::Command::new(python)
         .args(["-c", script, &addr.to_string()])
         .args(["liveness", "readiness", "", "startup", "payments"])
         .output()
@@ -247,8 +258,42 @@ for name in sys.argv[2:]:
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "liveness SERVING\nreadiness NOT_SERVING\n\"\" NOT_SERVING\nstartup NOT_SERVING\npayments NOT_FOUND\n"
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The database down: what every server of these tests answers then.
+const DOWN: &str = "liveness SERVING\nreadiness NOT_SERVING\n\"\" NOT_SERVING\nstartup NOT_SERVING\npayments NOT_FOUND\n";
+
+#[tokio::test]
+async fn a_client_that_is_not_ours_reads_the_same_statuses() {
+    let Some(python) = python_client("a_client_that_is_not_ours_reads_the_same_statuses") else {
+        return;
+    };
+    let lifecycle = Lifecycle::new();
+    let (db, addr) = server(&lifecycle, Options::DEFAULT).await;
+    db.down.store(true, Ordering::SeqCst);
+    assert_eq!(python_statuses(&python, addr).await, DOWN);
+}
+
+#[tokio::test]
+async fn a_client_that_is_not_ours_reads_the_service_in_a_tonic_server() {
+    let Some(python) =
+        python_client("a_client_that_is_not_ours_reads_the_service_in_a_tonic_server")
+    else {
+        return;
+    };
+    let db = Database::default();
+    let health = Healthz::new()
+        .live(|| ())
+        .ready(ping)
+        .lifecycle(Lifecycle::new());
+    let addr = SocketAddr::from(([127, 0, 0, 1], healthz_suite::servers::free_port()));
+    let service = health.grpc_service(Grpc::new(), db.clone());
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve(addr),
     );
+    db.down.store(true, Ordering::SeqCst);
+    assert_eq!(python_statuses(&python, addr).await, DOWN);
 }

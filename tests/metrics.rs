@@ -191,3 +191,33 @@ async fn the_startup_endpoint_and_the_lifecycle_set_their_gauges() {
         );
     }
 }
+
+#[tokio::test]
+async fn durations_are_histograms_with_buckets() {
+    let server = Example::start("metrics", &[]).await;
+    assert_eq!(get(server.addr(), "/healthz/ready").await.status, 200);
+    let text = scrape(&server).await;
+    for name in [
+        "healthz_probe_duration_seconds",
+        "healthz_check_duration_seconds",
+    ] {
+        assert!(
+            text.lines()
+                .any(|line| line == format!("# TYPE {name} histogram")),
+            "{name} is a histogram:\n{text}"
+        );
+        let buckets = (text.lines())
+            .filter(|line| line.starts_with(&format!("{name}_bucket{{")))
+            .count();
+        // One per bound the example sets, and `+Inf`, for each series.
+        assert!(buckets >= 14, "{name} has {buckets} buckets:\n{text}");
+    }
+    assert_eq!(
+        sample(
+            &text,
+            "healthz_probe_duration_seconds_bucket",
+            &[READY, ("le", "+Inf")]
+        ),
+        Some(1.0)
+    );
+}

@@ -1,5 +1,5 @@
 //! `examples/worker.rs` run as a real process: its warm-up hold, and its
-//! consumer stalled, then crashed, over HTTP.
+//! consumer stalled, then crashed, over HTTP; and its drain on SIGTERM.
 
 use std::time::Duration;
 
@@ -49,4 +49,13 @@ async fn a_crashed_consumer_fails_liveness_with_its_name() {
         "{}",
         crashed.text()
     );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn on_sigterm_it_fails_readiness_and_serves_through_the_drain_then_exits() {
+    let example = Example::start("worker", &[("DRAIN_SECONDS", "1")]).await;
+    example
+        .drains_on_sigterm(("POST", "/jobs"), Duration::from_secs(1))
+        .await;
 }

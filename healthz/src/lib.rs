@@ -371,10 +371,22 @@
 
 mod base;
 pub mod builder;
-#[cfg(any(feature = "sqlx", feature = "redis", feature = "tcp", feature = "http"))]
+#[cfg(any(
+    feature = "sqlx",
+    feature = "sqlx_0_8",
+    feature = "redis",
+    feature = "tcp",
+    feature = "http"
+))]
 #[cfg_attr(
     docsrs,
-    doc(cfg(any(feature = "sqlx", feature = "redis", feature = "tcp", feature = "http")))
+    doc(cfg(any(
+        feature = "sqlx",
+        feature = "sqlx_0_8",
+        feature = "redis",
+        feature = "tcp",
+        feature = "http"
+    )))
 )]
 pub mod deps;
 mod format;
@@ -400,6 +412,7 @@ pub use builder::Healthz;
 pub use health::Health;
 pub use lifecycle::heartbeat::Heartbeat;
 pub use lifecycle::hold::ReadinessHold;
+pub use lifecycle::shutdown::ShutdownSignal;
 pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal};
 pub use probe::router::{
     live_route, ready_route, router, router_at, serve, serve_with_state, startup_route,

@@ -18,7 +18,8 @@ const BODY_LIMIT: usize = 10 * 1024;
 /// `GET`s another service's health URL over plain HTTP/1.1 and passes on a
 /// `2xx` or `3xx` status, as the kubelet does; redirects are not followed.
 ///
-/// The body is read up to 10 KiB, then dropped, and never shown. A service
+/// The body is read up to 10 KiB, then dropped, and never shown. Only
+/// `http://` URLs are taken, refused where the check is built: a service
 /// behind TLS is better checked through its own client, or with [`Tcp`].
 ///
 /// [`Tcp`]: super::Tcp
@@ -26,14 +27,14 @@ const BODY_LIMIT: usize = 10 * 1024;
 /// ```no_run
 /// use healthz::{Checks, deps::Http};
 ///
-/// # #[healthz::live] fn liveness() {}
-/// #[healthz::ready]
-/// fn readiness() -> Checks {
-///     let url = "http://payments.internal:8080/healthz/ready".parse().unwrap();
-///     Checks::new()
-///         .check("payments", Http::new("Payments", url))
-///         .warn_only()
-/// }
+/// // Built once, where the app reads its configuration.
+/// let payments = Http::new("Payments", "http://payments.internal:8080/healthz/ready".parse()?)?;
+///
+/// let app: axum::Router = healthz::Healthz::new()
+///     .live(|| ())
+///     .ready(move || Checks::new().check("payments", payments.clone()).warn_only())
+///     .router();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[derive(Clone, Debug)]
@@ -47,17 +48,73 @@ impl Http {
     /// A `GET` of `url` (`http://host[:port]/path`), failing with
     /// `Can't reach <name>` or `<name> is unhealthy`.
     ///
+    /// # Errors
+    ///
+    /// An [`UnsupportedUrl`] for a URL that is not `http://`.
+    ///
     /// ```
     /// let url = "http://search:9200/_cluster/health".parse().unwrap();
-    /// let check = healthz::deps::Http::new("Search", url);
+    /// let check = healthz::deps::Http::new("Search", url)?;
+    ///
+    /// let tls = "https://search:9200/_cluster/health".parse().unwrap();
+    /// let refused = healthz::deps::Http::new("Search", tls).unwrap_err();
+    /// assert!(refused.to_string().starts_with("https://search:9200/_cluster/health: deps::Http speaks plain http:// only"));
+    /// # Ok::<(), healthz::deps::UnsupportedUrl>(())
     /// ```
-    pub fn new(name: impl Into<Name>, url: Uri) -> Self {
-        Http {
-            name: name.into(),
-            url,
+    pub fn new(name: impl Into<Name>, url: Uri) -> Result<Self, UnsupportedUrl> {
+        // A URL with a scheme has a host: `Uri` parses no other.
+        let why = match url.scheme_str() {
+            Some("http") => {
+                return Ok(Http {
+                    name: name.into(),
+                    url,
+                });
+            }
+            Some("https") => Why::Tls,
+            _ => Why::Scheme,
+        };
+        Err(UnsupportedUrl { url, why })
+    }
+}
+
+/// A URL that [`Http`] cannot check: not `http://`.
+///
+/// ```
+/// let url = "search:9200".parse().unwrap();
+/// let error = healthz::deps::Http::new("Search", url).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "search:9200: deps::Http takes http://host[:port]/path URLs",
+/// );
+/// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+#[derive(Clone, Debug)]
+pub struct UnsupportedUrl {
+    url: Uri,
+    why: Why,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Why {
+    Tls,
+    Scheme,
+}
+
+impl std::fmt::Display for UnsupportedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = &self.url;
+        match self.why {
+            Why::Tls => write!(
+                f,
+                "{url}: deps::Http speaks plain http:// only, not TLS; check the service \
+                 on a plain-HTTP health port, or its port with deps::Tcp, or with its own client"
+            ),
+            Why::Scheme => write!(f, "{url}: deps::Http takes http://host[:port]/path URLs"),
         }
     }
 }
+
+impl std::error::Error for UnsupportedUrl {}
 
 impl IntoFuture for Http {
     type Output = Result<(), HealthError>;
@@ -83,9 +140,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The status of a `GET` of `url`, once up to `BODY_LIMIT` bytes of its
 /// body have arrived.
 async fn get(url: &Uri) -> Result<StatusCode, BoxError> {
-    if url.scheme_str() != Some("http") {
-        return Err("only http:// URLs are supported".into());
-    }
     let authority = url.authority().ok_or("the URL has no host")?;
     let port = authority.port_u16().unwrap_or(80);
     let stream = TcpStream::connect((authority.host(), port)).await?;

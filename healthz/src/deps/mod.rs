@@ -3,7 +3,7 @@
 //!
 //! | check | feature | what it does | fails with |
 //! | --- | --- | --- | --- |
-//! | [`Sql`] | `sqlx` | `SELECT 1` on the app's own sqlx pool (Postgres, MySQL, SQLite) | `Can't reach PostgreSQL`; `The PostgreSQL pool is saturated` is a warning |
+//! | [`Sql`] | `sqlx` (sqlx 0.9), `sqlx_0_8` | `SELECT 1` on the app's own sqlx pool (Postgres, MySQL, SQLite) | `Can't reach PostgreSQL`; `The PostgreSQL pool is saturated` is a warning |
 //! | [`Redis`] | `redis` | `PING` on the app's connection manager or multiplexed connection | `Can't reach Redis` |
 //! | [`Tcp`] | `tcp` | a TCP connection to `host:port` | `Can't reach <name>` |
 //! | [`Http`] | `http` | a `GET` of another service's health URL; 2xx and 3xx pass | `Can't reach <name>`, `<name> is unhealthy` |
@@ -49,17 +49,17 @@ use crate::HealthError;
 mod http;
 #[cfg(feature = "redis")]
 mod redis;
-#[cfg(feature = "sqlx")]
+#[cfg(any(feature = "sqlx", feature = "sqlx_0_8"))]
 mod sql;
 #[cfg(feature = "tcp")]
 mod tcp;
 
 #[cfg(feature = "http")]
-pub use http::Http;
+pub use http::{Http, UnsupportedUrl};
 #[cfg(feature = "redis")]
 pub use redis::Redis;
-#[cfg(feature = "sqlx")]
-pub use sql::Sql;
+#[cfg(any(feature = "sqlx", feature = "sqlx_0_8"))]
+pub use sql::{Sql, SqlPool};
 #[cfg(feature = "tcp")]
 pub use tcp::Tcp;
 

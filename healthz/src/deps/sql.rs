@@ -1,13 +1,12 @@
 use std::future::IntoFuture;
 use std::time::Duration;
 
-use sqlx::{ConnectOptions, Connection, Database, Executor, Pool};
-
-use super::{CheckFuture, Doing, Name, unreachable};
+use super::{CheckFuture, Name};
 use crate::HealthError;
 
 /// Runs `SELECT 1` on a connection of the app's own sqlx pool: Postgres,
-/// MySQL or SQLite.
+/// MySQL or SQLite, of sqlx 0.9 (feature `sqlx`) or sqlx 0.8 (feature
+/// `sqlx_0_8`).
 ///
 /// The check borrows a connection as the app's requests do, so it sees
 /// what they see.
@@ -48,15 +47,24 @@ use crate::HealthError;
 ///         .check("reports", Sql::new(&app.reports).name("Reports database"))
 /// }
 /// ```
-#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlx", feature = "sqlx_0_8"))))]
 #[must_use = "a check does nothing until it is awaited or given to `Checks::check`"]
-pub struct Sql<DB: Database> {
-    pool: Pool<DB>,
+pub struct Sql<P: SqlPool> {
+    pool: P,
     name: Name,
     pool_wait: Duration,
 }
 
-impl<DB: Database> Sql<DB> {
+/// An sqlx pool that [`Sql`] can check: `sqlx::Pool<DB>` of sqlx 0.9
+/// (feature `sqlx`) or of sqlx 0.8 (feature `sqlx_0_8`), for any database.
+///
+/// Sealed: the check needs what only sqlx's own pools tell.
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlx", feature = "sqlx_0_8"))))]
+pub trait SqlPool: sealed::Pool {}
+
+impl<P: sealed::Pool> SqlPool for P {}
+
+impl<P: SqlPool> Sql<P> {
     /// A check of `pool`, named after its database (`PostgreSQL`, `MySQL`,
     /// `SQLite`).
     ///
@@ -65,10 +73,10 @@ impl<DB: Database> Sql<DB> {
     /// healthz::deps::Sql::new(&pool).await
     /// # }
     /// ```
-    pub fn new(pool: &Pool<DB>) -> Self {
+    pub fn new(pool: &P) -> Self {
         Sql {
             pool: pool.clone(),
-            name: Name::Borrowed(DB::NAME),
+            name: Name::Borrowed(P::DATABASE),
             pool_wait: Duration::from_millis(500),
         }
     }
@@ -101,7 +109,7 @@ impl<DB: Database> Sql<DB> {
     }
 }
 
-impl<DB: Database> Clone for Sql<DB> {
+impl<P: SqlPool> Clone for Sql<P> {
     fn clone(&self) -> Self {
         Sql {
             pool: self.pool.clone(),
@@ -111,7 +119,7 @@ impl<DB: Database> Clone for Sql<DB> {
     }
 }
 
-impl<DB: Database> std::fmt::Debug for Sql<DB> {
+impl<P: SqlPool> std::fmt::Debug for Sql<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sql")
             .field("name", &self.name)
@@ -120,65 +128,117 @@ impl<DB: Database> std::fmt::Debug for Sql<DB> {
     }
 }
 
-impl<DB> IntoFuture for Sql<DB>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
+impl<P: SqlPool> IntoFuture for Sql<P> {
     type Output = Result<(), HealthError>;
     type IntoFuture = CheckFuture;
 
     fn into_future(self) -> CheckFuture {
-        Box::pin(async move {
-            let Sql {
-                pool,
-                name,
-                pool_wait,
-            } = self;
-            let mut connection = match tokio::time::timeout(pool_wait, pool.acquire()).await {
-                Ok(Ok(connection)) => connection,
-                Ok(Err(error)) => {
-                    return Err(unreachable(&name, "acquiring a connection".into(), error));
-                }
-                Err(_) => return Err(no_connection(&pool, &name, pool_wait).await),
-            };
-            match connection.execute("SELECT 1").await {
-                Ok(_) => Ok(()),
-                Err(error) => Err(unreachable(&name, "running SELECT 1".into(), error)),
-            }
-        })
+        self.pool.check(self.name, self.pool_wait)
     }
 }
 
-/// Why no connection came within `wait`: all of them are in use by the
-/// app, or none could be opened in time.
-async fn no_connection<DB>(pool: &Pool<DB>, name: &str, wait: Duration) -> HealthError
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    let max = pool.options().get_max_connections();
-    let in_use = pool.size().saturating_sub(pool.num_idle() as u32);
-    if in_use < max {
-        let why = format!("no connection could be opened within {wait:?}");
-        return HealthError::with_source(
-            format!("Can't reach {name}"),
-            Doing(why, "timed out".into()),
-        );
+/// What a checked pool does, written once for both sqlx releases, whose
+/// pools have the same API under different types.
+mod sealed {
+    use std::time::Duration;
+
+    use crate::deps::{CheckFuture, Name};
+
+    pub trait Pool: Clone + Send + Sync + 'static {
+        /// The database's name, for the titles.
+        const DATABASE: &'static str;
+
+        /// `SELECT 1` on a connection of the pool.
+        fn check(self, name: Name, pool_wait: Duration) -> CheckFuture;
     }
-    // A full pool also counts connections still being opened, so only an
-    // answer on a connection of the check's own tells a busy pool from a
-    // database that does not answer.
-    let answered = async {
-        let mut connection = pool.connect_options().connect().await?;
-        connection.execute("SELECT 1").await?;
-        connection.close().await
-    };
-    match answered.await {
-        Ok(()) => {
-            let why = format!("all {max} connections of the pool stayed in use for {wait:?}");
-            HealthError::with_source(format!("The {name} pool is saturated"), why).warn_only()
-        }
-        Err(error) => unreachable(name, "connecting outside the full pool".into(), error),
+
+    macro_rules! pool_of {
+        ($sqlx:ident) => {
+            impl<DB> Pool for $sqlx::Pool<DB>
+            where
+                DB: $sqlx::Database,
+                for<'c> &'c mut DB::Connection: $sqlx::Executor<'c, Database = DB>,
+            {
+                const DATABASE: &'static str = <DB as $sqlx::Database>::NAME;
+
+                fn check(self, name: Name, pool_wait: Duration) -> CheckFuture {
+                    use $sqlx::{ConnectOptions, Connection, Executor};
+
+                    use crate::HealthError;
+                    use crate::deps::{Doing, unreachable};
+
+                    Box::pin(async move {
+                        let pool = self;
+                        let mut connection =
+                            match tokio::time::timeout(pool_wait, pool.acquire()).await {
+                                Ok(Ok(connection)) => connection,
+                                Ok(Err(error)) => {
+                                    return Err(unreachable(
+                                        &name,
+                                        "acquiring a connection".into(),
+                                        error,
+                                    ));
+                                }
+                                Err(_) => {
+                                    // Why no connection came: all of them
+                                    // are in use by the app, or none could
+                                    // be opened in time.
+                                    let max = pool.options().get_max_connections();
+                                    let in_use =
+                                        pool.size().saturating_sub(pool.num_idle() as u32);
+                                    if in_use < max {
+                                        let why = format!(
+                                            "no connection could be opened within {pool_wait:?}"
+                                        );
+                                        return Err(HealthError::with_source(
+                                            format!("Can't reach {name}"),
+                                            Doing(why, "timed out".into()),
+                                        ));
+                                    }
+                                    // A full pool also counts connections
+                                    // still being opened, so only an answer
+                                    // on a connection of the check's own
+                                    // tells a busy pool from a database
+                                    // that does not answer.
+                                    let answered = async {
+                                        let mut connection =
+                                            pool.connect_options().connect().await?;
+                                        connection.execute("SELECT 1").await?;
+                                        connection.close().await
+                                    };
+                                    return Err(match answered.await {
+                                        Ok(()) => {
+                                            let why = format!(
+                                                "all {max} connections of the pool stayed in use for {pool_wait:?}"
+                                            );
+                                            HealthError::with_source(
+                                                format!("The {name} pool is saturated"),
+                                                why,
+                                            )
+                                            .warn_only()
+                                        }
+                                        Err(error) => unreachable(
+                                            &name,
+                                            "connecting outside the full pool".into(),
+                                            error,
+                                        ),
+                                    });
+                                }
+                            };
+                        match connection.execute("SELECT 1").await {
+                            Ok(_) => Ok(()),
+                            Err(error) => {
+                                Err(unreachable(&name, "running SELECT 1".into(), error))
+                            }
+                        }
+                    })
+                }
+            }
+        };
     }
+
+    #[cfg(feature = "sqlx")]
+    pool_of!(sqlx);
+    #[cfg(feature = "sqlx_0_8")]
+    pool_of!(sqlx_0_8);
 }

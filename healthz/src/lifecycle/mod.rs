@@ -8,11 +8,11 @@
 pub(crate) mod heartbeat;
 pub(crate) mod hold;
 pub(crate) mod registry;
+pub(crate) mod shutdown;
 mod signal;
 
 use std::borrow::Cow;
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -22,7 +22,8 @@ use crate::base::sync::lock;
 use crate::lifecycle::heartbeat::{Beat, Heartbeat};
 use crate::lifecycle::hold::ReadinessHold;
 use crate::lifecycle::registry::Registry;
-use crate::lifecycle::signal::{OsSignals, Signals};
+use crate::lifecycle::shutdown::ShutdownSignal;
+use crate::lifecycle::signal::{OsSignals, Signal, Signals};
 use crate::report::{CheckReport, Report, Status};
 
 /// The readiness title while the server drains before shutting down.
@@ -72,6 +73,11 @@ struct State {
     /// Whether the drain delay of a shutdown signal is over: the health
     /// servers of [`serve`](crate::serve()) stop then.
     drained: AtomicBool,
+    /// How many [`ShutdownSignal`]s are being awaited (polled, not yet
+    /// dropped), and whether one has resolved: if neither at the end of a
+    /// drain, nothing shuts the app down.
+    shutdown_awaited: AtomicUsize,
+    shutdown_heard: AtomicBool,
     broken: OnceLock<Cow<'static, str>>,
     /// Whether `signals` holds readiness down, and whether it watches a
     /// heartbeat: kept beside it so that a probe request reads an atomic,
@@ -153,7 +159,7 @@ pub fn lifecycle() -> &'static Lifecycle {
 /// # Panics
 ///
 /// Outside a Tokio runtime, or if the signal handlers cannot be installed.
-pub fn shutdown_signal(drain: Duration) -> impl Future<Output = ()> + Send + 'static {
+pub fn shutdown_signal(drain: Duration) -> ShutdownSignal {
     lifecycle().shutdown_signal(drain)
 }
 
@@ -181,6 +187,8 @@ impl Lifecycle {
                 started: AtomicBool::new(false),
                 shutting_down: AtomicBool::new(false),
                 drained: AtomicBool::new(false),
+                shutdown_awaited: AtomicUsize::new(0),
+                shutdown_heard: AtomicBool::new(false),
                 broken: OnceLock::new(),
                 held: AtomicBool::new(false),
                 watching: AtomicBool::new(false),
@@ -470,7 +478,12 @@ impl Lifecycle {
     /// request.
     ///
     /// The signal handlers are installed by this call, so a signal that
-    /// arrives between it and the start of serving is not lost.
+    /// arrives between it and the start of serving is not lost. They
+    /// replace the signals' default action for the whole process, so the
+    /// drain runs in a task of its own: if the returned future is never
+    /// awaited, or dropped, the first signal still drains, then an ERROR
+    /// names the mistake and the process ends as the signal would have
+    /// ended it without healthz.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -491,30 +504,39 @@ impl Lifecycle {
     /// # Panics
     ///
     /// Outside a Tokio runtime, or if the signal handlers cannot be installed.
-    pub fn shutdown_signal(&self, drain: Duration) -> impl Future<Output = ()> + Send + 'static {
-        let signals = OsSignals::install();
-        self.clone().drain_on(signals, drain)
+    pub fn shutdown_signal(&self, drain: Duration) -> ShutdownSignal {
+        let signals = OsSignals::install().expect("install the shutdown signals' handlers");
+        ShutdownSignal::new(self, signals, drain)
     }
 
-    /// Waits for a first signal, drains, and returns early on a second.
-    async fn drain_on(self, mut signals: impl Signals, drain: Duration) {
-        let signal = signals.recv().await;
-        self.begin_shutdown();
-        tracing::info!(
-            signal,
-            drain = ?drain,
-            "shutting down: readiness fails and the app serves on through the drain delay"
-        );
-        tokio::select! {
-            () = tokio::time::sleep(drain) => {
-                tracing::info!("drain delay over, shutting down gracefully");
-            }
-            signal = signals.recv() => {
-                tracing::info!(signal, "second signal, shutting down gracefully now");
-            }
+    /// Waits for a first signal, drains, and returns early on a second;
+    /// gives the first.
+    async fn drain_on(&self, mut signals: impl Signals, drain: Duration) -> Signal {
+        let first = signals.recv().await;
+        // Each shutdown signal of the lifecycle hears the OS signal; the
+        // first to act on it says so, for all of them.
+        if self.begin_shutdown() {
+            tracing::info!(
+                signal = first.name(),
+                drain = ?drain,
+                "shutting down: readiness fails and the app serves on through the drain delay"
+            );
         }
-        self.state.drained.store(true, Ordering::SeqCst);
-        self.changed();
+        let second = tokio::select! {
+            () = tokio::time::sleep(drain) => None,
+            second = signals.recv() => Some(second),
+        };
+        if !self.state.drained.swap(true, Ordering::SeqCst) {
+            match second {
+                None => tracing::info!("drain delay over, shutting down gracefully"),
+                Some(second) => tracing::info!(
+                    signal = second.name(),
+                    "second signal, shutting down gracefully now"
+                ),
+            }
+            self.changed();
+        }
+        first
     }
 
     /// Resolves once the drain delay of a shutdown signal is over, at once
@@ -670,8 +692,8 @@ mod tests {
     use super::*;
     use tokio::sync::mpsc;
 
-    impl Signals for mpsc::UnboundedReceiver<&'static str> {
-        async fn recv(&mut self) -> &'static str {
+    impl Signals for mpsc::UnboundedReceiver<Signal> {
+        async fn recv(&mut self) -> Signal {
             match mpsc::UnboundedReceiver::recv(self).await {
                 Some(signal) => signal,
                 None => std::future::pending().await,
@@ -813,12 +835,14 @@ mod tests {
     async fn the_drain_delay_follows_the_first_signal() {
         let lifecycle = Lifecycle::new();
         let (send, signals) = mpsc::unbounded_channel();
-        let drained = tokio::spawn(lifecycle.clone().drain_on(signals, Duration::from_secs(15)));
+        let draining = lifecycle.clone();
+        let drained =
+            tokio::spawn(async move { draining.drain_on(signals, Duration::from_secs(15)).await });
 
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert!(!lifecycle.is_shutting_down() && !drained.is_finished());
 
-        send.send("SIGTERM").unwrap();
+        send.send(Signal::Terminate).unwrap();
         tokio::time::sleep(Duration::from_secs(14)).await;
         assert!(lifecycle.is_shutting_down());
         assert!(!drained.is_finished(), "resolved before the drain delay");
@@ -831,17 +855,17 @@ mod tests {
     async fn a_second_signal_ends_the_drain_delay() {
         let lifecycle = Lifecycle::new();
         let (send, signals) = mpsc::unbounded_channel();
-        let drained = tokio::spawn(
-            lifecycle
-                .clone()
-                .drain_on(signals, Duration::from_secs(3600)),
-        );
+        let draining = lifecycle.clone();
+        let drained =
+            tokio::spawn(
+                async move { draining.drain_on(signals, Duration::from_secs(3600)).await },
+            );
 
-        send.send("SIGTERM").unwrap();
+        send.send(Signal::Terminate).unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(lifecycle.is_shutting_down() && !drained.is_finished());
 
-        send.send("SIGINT").unwrap();
+        send.send(Signal::Interrupt).unwrap();
         tokio::time::timeout(Duration::from_secs(1), drained)
             .await
             .expect("resolved at the second signal")
