@@ -49,6 +49,9 @@ mod guides {
 
     #[doc = include_str!("../docs/probes.md")]
     struct Probes;
+
+    #[doc = include_str!("../docs/shutdown.md")]
+    struct Shutdown;
 }
 
 /// A turn at the attribute probes: their health state is one for the
