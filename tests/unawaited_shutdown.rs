@@ -25,18 +25,11 @@ async fn app(mode: &str) -> Example {
     app
 }
 
-fn send(app: &Example, signal: libc::c_int) -> Instant {
-    // SAFETY: kill(2) with the pid of our own child and a valid signal.
-    assert_eq!(unsafe { libc::kill(app.pid() as libc::pid_t, signal) }, 0);
-    Instant::now()
-}
-
-/// Sends `signal` to an app in `mode`, and checks that it drains, then ends
-/// as the signal's default action would, within its drain and a second,
-/// having logged the mistake once.
-async fn ends_on(mode: &str, signal: libc::c_int) {
-    let mut app = app(mode).await;
-    let sent = send(&app, signal);
+/// Sends `signal`, and waits for readiness to fail with the shutdown's
+/// title; gives when it was sent.
+async fn signal_and_drain(app: &Example, signal: libc::c_int) -> Instant {
+    let sent = Instant::now();
+    app.signal(signal);
     let draining = until(
         app.addr(),
         "/healthz/ready",
@@ -48,6 +41,15 @@ async fn ends_on(mode: &str, signal: libc::c_int) {
         draining.text(),
         r#"{"status": 503, "title": "The server is shutting down"}"#
     );
+    sent
+}
+
+/// Sends `signal` to an app in `mode`, and checks that it drains, then ends
+/// as the signal's default action would, within its drain and a second,
+/// having logged the mistake once.
+async fn ends_on(mode: &str, signal: libc::c_int) {
+    let mut app = app(mode).await;
+    let sent = signal_and_drain(&app, signal).await;
     assert_eq!(get(app.addr(), "/healthz/live").await.status, 200);
 
     let status = app.exit_status(Duration::from_secs_f64(DRAIN + 1.0)).await;
@@ -91,15 +93,8 @@ async fn a_signal_never_awaited_still_ends_the_app_on_ctrl_c() {
 #[tokio::test]
 async fn a_second_signal_ends_an_app_that_never_awaited_at_once() {
     let mut app = app("unawaited").await;
-    send(&app, libc::SIGTERM);
-    until(
-        app.addr(),
-        "/healthz/ready",
-        503,
-        Duration::from_millis(500),
-    )
-    .await;
-    send(&app, libc::SIGTERM);
+    signal_and_drain(&app, libc::SIGTERM).await;
+    app.signal(libc::SIGTERM);
     let status = app.exit_status(Duration::from_millis(500)).await;
     assert_eq!(status.signal(), Some(libc::SIGTERM));
     assert_eq!(app.count_lines(MISTAKE), 1);
@@ -108,14 +103,7 @@ async fn a_second_signal_ends_an_app_that_never_awaited_at_once() {
 #[tokio::test]
 async fn an_awaited_signal_beside_a_dropped_one_shuts_down_gracefully() {
     let mut app = app("beside").await;
-    send(&app, libc::SIGTERM);
-    until(
-        app.addr(),
-        "/healthz/ready",
-        503,
-        Duration::from_millis(500),
-    )
-    .await;
+    signal_and_drain(&app, libc::SIGTERM).await;
     let status = app.exit_status(Duration::from_secs_f64(DRAIN + 1.0)).await;
     assert!(status.success(), "{status:?}: {:#?}", app.output());
     assert_eq!(app.count_lines("stopped"), 1);
