@@ -65,6 +65,11 @@ where
 /// unknown names are left to the app, since `/<name>` would shadow its own
 /// 404s.
 ///
+/// Mount it under as many prefixes as you like: every mount reads the same
+/// probes, runs and cache. Merge one router per prefix, though: two under
+/// the same prefix (or `router()` beside `router_at("/healthz")`) claim the
+/// same routes, which axum refuses with a panic when they are merged.
+///
 /// ```
 /// # #[healthz::live] fn liveness() {}
 /// # #[healthz::ready] fn readiness() {}
