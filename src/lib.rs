@@ -112,17 +112,31 @@ pub async fn request_with(
     path: &str,
     headers: &[(&str, &str)],
 ) -> Reply {
-    tokio::time::timeout(
-        Duration::from_secs(5),
-        exchange(addr, method, path, headers),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{method} {path}: no answer within 5 s"))
+    within(Duration::from_secs(5), addr, method, path, headers).await
 }
 
 /// `GET path`.
 pub async fn get(addr: SocketAddr, path: &str) -> Reply {
     request(addr, "GET", path).await
+}
+
+/// `GET path`, giving up after `limit` rather than five seconds: for a
+/// request that waits on purpose, as one of a herd held until all of it
+/// has arrived.
+pub async fn get_within(limit: Duration, addr: SocketAddr, path: &str) -> Reply {
+    within(limit, addr, "GET", path, &[]).await
+}
+
+async fn within(
+    limit: Duration,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Reply {
+    tokio::time::timeout(limit, exchange(addr, method, path, headers))
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no answer within {limit:?}"))
 }
 
 async fn exchange(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
