@@ -24,7 +24,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
-use healthz::{Checks, HealthError};
+use healthz::{Check, Checks, HealthError};
 
 /// What a simulated dependency does when asked.
 #[derive(Clone, Copy, Debug, Default)]
@@ -125,11 +125,13 @@ fn readiness(State(app): State<AppState>) -> Checks {
         // Bounded by the probe's timeout, 900ms by default.
         .check("database", database(app.clone()))
         // A cache that is slow is as good as down: give up sooner.
-        .check("cache", cache(app.clone()))
-        .timeout(Duration::from_millis(200))
-        .check("recommendations", recommendations(app))
-        .timeout(Duration::from_millis(300))
-        .warn_only()
+        .add_check(Check::new("cache", cache(app.clone())).with_timeout(Duration::from_millis(200)))
+        // The app can serve without it, degraded: report, don't fail.
+        .add_check(
+            Check::new("recommendations", recommendations(app))
+                .with_timeout(Duration::from_millis(300))
+                .warn_only(),
+        )
 }
 
 /// `POST /fail/<check>`, `/hang/<check>` and `/heal/<check>`.

@@ -26,7 +26,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use healthz::{Checks, HealthError};
+use healthz::{Check, Checks, HealthError};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// A stand-in for a database whose state the routes below switch.
@@ -73,8 +73,7 @@ fn liveness() {}
 fn readiness(State(database): State<Database>) -> Checks {
     Checks::new()
         .check("database", database.ping())
-        .check("cache", async { Ok::<(), HealthError>(()) })
-        .warn_only()
+        .add_check(Check::new("cache", async { Ok::<(), HealthError>(()) }).warn_only())
 }
 
 async fn switch(State(app): State<App>, Path(state): Path<String>) -> StatusCode {

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use healthz::Options;
-use healthz::{Checks, HealthError, Healthz, Lifecycle};
+use healthz::{Check, Checks, HealthError, Healthz, Lifecycle};
 use healthz_suite::{Reply, get, request, request_with, serve};
 
 #[derive(Clone, Copy)]
@@ -51,8 +51,7 @@ fn readiness(State(state): State<AppState>, _headers: HeaderMap) -> Checks {
     Checks::new()
         .check("database", ping(db))
         .check("cache", async { true })
-        .check("search", async { false })
-        .warn_only()
+        .add_check(Check::new("search", async { false }).warn_only())
 }
 
 fn by_attributes(state: AppState) -> Router {

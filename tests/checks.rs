@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use healthz::{Checks, HealthError};
+use healthz::{Check, Checks, HealthError};
 use healthz_suite::{get, request_with, serve, timeless};
 use tokio::time::Instant;
 
@@ -80,10 +80,8 @@ fn liveness() {}
 fn readiness(State(deps): State<Deps>) -> Checks {
     Checks::new()
         .check("database", ping(deps.database))
-        .check("cache", ping(deps.cache))
-        .timeout(Duration::from_millis(300))
-        .check("search", ping(deps.search))
-        .warn_only()
+        .add_check(Check::new("cache", ping(deps.cache)).with_timeout(Duration::from_millis(300)))
+        .add_check(Check::new("search", ping(deps.search)).warn_only())
 }
 
 async fn server() -> (Deps, SocketAddr) {

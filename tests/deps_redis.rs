@@ -21,7 +21,7 @@ async fn ping_passes_then_fails_when_redis_stops() {
     server.stop();
     let error = tokio::time::timeout(
         Duration::from_secs(5),
-        Redis::new(&manager).name("Sessions"),
+        Redis::new(&manager).display_name("Sessions"),
     )
     .await
     .expect("a stopped server is noticed");

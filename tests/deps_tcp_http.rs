@@ -33,13 +33,14 @@ fn closed() -> SocketAddr {
 #[tokio::test]
 async fn tcp_passes_on_a_listener_and_fails_on_a_closed_port() {
     let open = silent().await;
-    Tcp::new("Mail server", open.to_string()).await.unwrap();
+    Tcp::new(open.to_string()).await.unwrap();
 
-    let error = Tcp::new("Mail server", closed().to_string())
+    let error = Tcp::new(closed().to_string())
+        .display_name("Mail server")
         .await
         .unwrap_err();
     assert_eq!(error.reason(), Some("Can't reach Mail server"));
-    let logged = error.to_string();
+    let logged = format!("{error:#}");
     assert!(logged.contains("connecting to 127.0.0.1:"), "{logged}");
 }
 
@@ -58,51 +59,34 @@ async fn downstream() -> SocketAddr {
     healthz_suite::serve(app).await
 }
 
-fn url(addr: SocketAddr, path: &str) -> axum::http::Uri {
-    format!("http://{addr}{path}").parse().unwrap()
+fn url(addr: SocketAddr, path: &str) -> String {
+    format!("http://{addr}{path}")
 }
 
 #[tokio::test]
 async fn http_passes_on_2xx_and_3xx_and_fails_on_5xx() {
     let addr = downstream().await;
-    Http::new("Payments", url(addr, "/ok"))
-        .unwrap()
-        .await
-        .unwrap();
-    Http::new("Payments", url(addr, "/moved"))
-        .unwrap()
-        .await
-        .unwrap();
-    Http::new("Payments", url(addr, "/huge"))
-        .unwrap()
-        .await
-        .unwrap();
+    Http::new(&url(addr, "/ok")).unwrap().await.unwrap();
+    Http::new(&url(addr, "/moved")).unwrap().await.unwrap();
+    Http::new(&url(addr, "/huge")).unwrap().await.unwrap();
 
-    let error = Http::new("Payments", url(addr, "/broken"))
+    let error = Http::new(&url(addr, "/broken"))
         .unwrap()
+        .display_name("Payments")
         .await
         .unwrap_err();
     assert_eq!(error.reason(), Some("Payments is unhealthy"));
-    assert!(error.to_string().contains("500 Internal Server Error"));
-    assert!(
-        !error.to_string().contains("10.1.2.3"),
-        "the body is never read out"
-    );
+    let logged = format!("{error:#}");
+    assert!(logged.contains("500 Internal Server Error"), "{logged}");
+    assert!(!logged.contains("10.1.2.3"), "the body is never read out");
 
-    let error = Http::new("Payments", url(closed(), "/"))
-        .unwrap()
-        .await
-        .unwrap_err();
-    assert_eq!(error.reason(), Some("Can't reach Payments"));
+    let error = Http::new(&url(closed(), "/")).unwrap().await.unwrap_err();
+    assert_eq!(error.reason(), Some("Can't reach HTTP service"));
 }
 
 #[test]
 fn http_refuses_what_it_cannot_check_where_it_is_built() {
-    let refused = |url: &str| {
-        Http::new("Payments", url.parse().unwrap())
-            .unwrap_err()
-            .to_string()
-    };
+    let refused = |url: &str| Http::new(url).unwrap_err().to_string();
     assert_eq!(
         refused("https://payments.internal/healthz"),
         "https://payments.internal/healthz: deps::Http speaks plain http:// only, not TLS; \
@@ -116,6 +100,10 @@ fn http_refuses_what_it_cannot_check_where_it_is_built() {
         refused("/healthz"),
         "/healthz: deps::Http takes http://host[:port]/path URLs"
     );
+    assert_eq!(
+        refused("http://pay ments/"),
+        "http://pay ments/: deps::Http takes http://host[:port]/path URLs"
+    );
 }
 
 #[tokio::test]
@@ -128,12 +116,9 @@ async fn hung_services_are_stopped_by_the_timeout_over_http() {
             Options::DEFAULT.with_timeout(Duration::from_millis(300)),
             move || {
                 Checks::new()
-                    .check("hung", Http::new("Hung", url(addr, "/hung")).unwrap())
-                    .check(
-                        "silent",
-                        Http::new("Silent", url(hung_listener, "/")).unwrap(),
-                    )
-                    .check("tcp", Tcp::new("Silent", hung_listener.to_string()))
+                    .check("hung", Http::new(&url(addr, "/hung")).unwrap())
+                    .check("silent", Http::new(&url(hung_listener, "/")).unwrap())
+                    .check("tcp", Tcp::new(hung_listener.to_string()))
             },
         )
         .lifecycle(Lifecycle::new())

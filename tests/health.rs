@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use healthz::health::{Probe, Snapshot, Status};
+use healthz::health::{Snapshot, Status};
+use healthz::probe::Probe;
 use healthz::{Checks, HealthError, Healthz, Lifecycle};
 
 async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
@@ -44,7 +45,7 @@ async fn the_snapshot_and_its_changes_follow_the_runs() {
     let mut health = lifecycle.health();
     let snapshot = health.snapshot();
     let probe = snapshot.ready().unwrap();
-    assert_eq!(probe.probe(), Probe::Readiness);
+    assert_eq!(probe.probe(), Probe::Ready);
     assert_eq!(probe.status(), None, "not run yet");
     assert!(probe.produced_at().is_none());
 
@@ -54,9 +55,9 @@ async fn the_snapshot_and_its_changes_follow_the_runs() {
         let mut health = lifecycle.health();
         async move {
             loop {
-                health.wait_for(Snapshot::is_ready).await;
+                health.wait_for(Snapshot::is_ready).await.unwrap();
                 paused.send_replace(false);
-                health.wait_for(|now| !now.is_ready()).await;
+                health.wait_for(|now| !now.is_ready()).await.unwrap();
                 paused.send_replace(true);
             }
         }
@@ -69,13 +70,13 @@ async fn the_snapshot_and_its_changes_follow_the_runs() {
     within("the consumer resumes", pauses.wait_for(|paused| !paused))
         .await
         .unwrap();
-    within("a change", health.changed()).await;
+    within("a change", health.changed()).await.unwrap();
     let snapshot = health.snapshot();
     let probe = snapshot.ready().unwrap();
     assert_eq!(probe.status(), Some(Status::Pass));
     assert!(probe.age().unwrap() < Duration::from_secs(5));
     let checks: Vec<_> = (probe.checks())
-        .map(|check| (check.name(), check.status(), check.title()))
+        .map(|check| (check.key(), check.status(), check.title()))
         .collect();
     assert_eq!(checks, [("database", Status::Pass, None)]);
 
@@ -89,7 +90,7 @@ async fn the_snapshot_and_its_changes_follow_the_runs() {
     within("the consumer pauses", pauses.wait_for(|paused| *paused))
         .await
         .unwrap();
-    within("a change", health.changed()).await;
+    within("a change", health.changed()).await.unwrap();
     let snapshot = health.snapshot();
     let probe = snapshot.ready().unwrap();
     assert_eq!(probe.status(), Some(Status::Fail));
@@ -104,7 +105,9 @@ async fn the_snapshot_and_its_changes_follow_the_runs() {
 
     database_up.store(true, Ordering::SeqCst);
     assert_eq!(ready().await.status, 200);
-    let snapshot = within("readiness", health.wait_for(Snapshot::is_ready)).await;
+    let snapshot = within("readiness", health.wait_for(Snapshot::is_ready))
+        .await
+        .unwrap();
     assert_eq!(snapshot.ready().unwrap().status(), Some(Status::Pass));
     within("the consumer resumes", pauses.wait_for(|paused| !paused))
         .await
@@ -136,17 +139,69 @@ async fn what_the_app_says_of_itself_is_in_the_view_too() {
         async move { health.wait_for(|now| !now.is_ready()).await }
     });
     let hold = lifecycle.hold_not_ready("Reconnecting to the broker");
-    let snapshot = within("the hold seen", waiting).await.unwrap();
+    let snapshot = within("the hold seen", waiting).await.unwrap().unwrap();
     let ready = snapshot.ready().unwrap();
     assert_eq!(ready.status(), Some(Status::Fail));
     assert_eq!(ready.title(), Some("Reconnecting to the broker"));
 
     drop(hold);
-    let snapshot = within("the release seen", health.wait_for(Snapshot::is_ready)).await;
+    let snapshot = within("the release seen", health.wait_for(Snapshot::is_ready))
+        .await
+        .unwrap();
     assert_eq!(snapshot.ready().unwrap().title(), None);
     lifecycle.mark_broken("Schema too new");
     assert_eq!(
         health.snapshot().live().unwrap().title(),
         Some("Schema too new")
     );
+}
+
+#[tokio::test]
+async fn waiting_ends_with_an_error_once_nothing_can_change() {
+    let lifecycle = Lifecycle::new();
+    let app: axum::Router = Healthz::new()
+        .live(|| ())
+        .ready(|| false)
+        .lifecycle(lifecycle.clone())
+        .router();
+    let mut health = lifecycle.health();
+    let waiting = tokio::spawn(async move {
+        let outcome = health.wait_for(Snapshot::is_ready).await;
+        (outcome, health)
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished(), "the router can still run the probe");
+
+    drop(app);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!waiting.is_finished(), "the lifecycle can still change");
+
+    drop(lifecycle);
+    let (outcome, mut health) = within("the wait ends", waiting).await.unwrap();
+    assert_eq!(
+        outcome.unwrap_err().to_string(),
+        "the probes and lifecycle this health view follows are gone: nothing can change"
+    );
+    assert!(health.changed().await.is_err(), "and stays ended");
+}
+
+#[tokio::test]
+async fn a_hold_keeps_the_lifecycle_changeable() {
+    let lifecycle = Lifecycle::new();
+    let hold = lifecycle.hold_not_ready("Migrating");
+    let beat = lifecycle.heartbeat("consumer", Duration::from_secs(60));
+    let mut health = lifecycle.health();
+    drop(lifecycle);
+    let unchanged = tokio::time::timeout(Duration::from_millis(100), health.changed()).await;
+    assert!(
+        unchanged.is_err(),
+        "the hold and the heartbeat can still change it"
+    );
+
+    drop(hold);
+    within("the release", health.changed()).await.unwrap();
+    beat.finish();
+    // The finish is a change; then nothing is left to make one.
+    within("the finish", health.changed()).await.unwrap();
+    assert!(within("the end", health.changed()).await.is_err());
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use healthz::grpc::{HealthServer, HealthService};
-use healthz::health::Probe;
+use healthz::probe::Probe;
 use healthz::{Healthz, Lifecycle, Options};
 use healthz_suite::servers::free_port;
 use healthz_suite::{get, serve};
@@ -119,7 +119,7 @@ async fn every_reader_of_an_attribute_probe_shares_one_run_and_one_entry() {
 
     let snapshot = healthz::lifecycle().health().snapshot();
     let kinds: Vec<_> = snapshot.probes().iter().map(|p| p.probe()).collect();
-    assert_eq!(kinds, [Probe::Liveness, Probe::Readiness], "each once");
+    assert_eq!(kinds, [Probe::Live, Probe::Ready], "each once");
 
     let runs = series("healthz_probe_runs_total", "ready");
     assert_eq!(runs.len(), 1, "one series: {runs:?}");
@@ -157,7 +157,7 @@ async fn a_builder_and_its_clones_share_one_state_across_readers() {
         .merge(health.router())
         .merge(copy.clone().prefix("/admin").router())
         .merge(health.grpc_router(
-            healthz::grpc::Grpc::new().with_service("orders.v1.Orders", Probe::Readiness),
+            healthz::grpc::Grpc::new().with_service("orders.v1.Orders", Probe::Ready),
         ));
     let addr = serve(app).await;
     let tonic = tonic_server(copy.grpc_service(healthz::grpc::Grpc::new(), ()));

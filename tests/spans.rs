@@ -7,7 +7,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use healthz::{Checks, HealthError, Healthz, Lifecycle, Options};
+use healthz::{Check, Checks, HealthError, Healthz, Lifecycle, Options};
 use tower_http::trace::TraceLayer;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -103,8 +103,10 @@ async fn one_span_per_run_and_per_check_none_per_shared_or_cached_request() {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     Ok::<(), HealthError>(())
                 })
-                .check("search", async { Err(HealthError::new("Index is stale")) })
-                .warn_only()
+                .add_check(
+                    Check::new("search", async { Err(HealthError::new("Index is stale")) })
+                        .warn_only(),
+                )
         })
         .lifecycle(Lifecycle::new())
         .router()

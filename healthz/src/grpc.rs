@@ -65,9 +65,9 @@ use crate::Healthz;
 use crate::base::kind::Kind;
 use crate::base::sync::lock;
 use crate::builder::{LiveGiven, ReadyGiven};
-use crate::health::Probe as HealthProbe;
 use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};
+use crate::probe::Probe as HealthProbe;
 use crate::probe::router::attributed;
 use crate::probe::{Live, Probes, Ready};
 use crate::run::Latest;
@@ -127,12 +127,12 @@ where
 ///
 /// ```
 /// use std::time::Duration;
-/// use healthz::health::Probe;
+/// use healthz::probe::Probe;
 /// # #[healthz::live] fn liveness() {}
 /// # #[healthz::ready] fn readiness() {}
 ///
 /// let app: axum::Router = healthz::grpc::Grpc::new()
-///     .with_service("orders.v1.Orders", Probe::Readiness)
+///     .with_service("orders.v1.Orders", Probe::Ready)
 ///     .watch_interval(Duration::from_secs(2))
 ///     .router();
 /// ```
@@ -169,11 +169,11 @@ impl Grpc {
     /// the probe given last.
     ///
     /// ```
-    /// use healthz::health::Probe;
+    /// use healthz::probe::Probe;
     ///
     /// let grpc = healthz::grpc::Grpc::new()
-    ///     .with_service("orders.v1.Orders", Probe::Readiness)
-    ///     .with_service("orders.v1.Admin", Probe::Liveness);
+    ///     .with_service("orders.v1.Orders", Probe::Ready)
+    ///     .with_service("orders.v1.Admin", Probe::Live);
     /// ```
     pub fn with_service(mut self, name: impl Into<String>, probe: HealthProbe) -> Self {
         let name = name.into();
@@ -458,8 +458,8 @@ impl<S: Clone + Send + Sync + 'static> Watched<S> {
         let named = self.services.iter().find(|(name, _)| name == service);
         if let Some((_, probe)) = named {
             return Some(match probe {
-                HealthProbe::Liveness => 0,
-                HealthProbe::Readiness => 1,
+                HealthProbe::Live => 0,
+                HealthProbe::Ready => 1,
             });
         }
         match service {

@@ -26,7 +26,7 @@
 //! ```
 
 use std::fmt;
-use std::future::{Future, pending, poll_fn};
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -37,6 +37,7 @@ use tokio::sync::watch;
 use crate::Lifecycle;
 use crate::lifecycle::Gate;
 use crate::lifecycle::registry::Registered;
+use crate::probe::Probe;
 use crate::report::{CheckReport, Status as CheckStatus};
 use crate::run::Answer;
 
@@ -62,8 +63,9 @@ impl Lifecycle {
         let mut health = Health {
             registry: self.registry().0.subscribe(),
             probes: Vec::new(),
-            lifecycle: self.clone(),
+            lifecycle: self.view(),
             signals: self.changes(),
+            handles: self.handles(),
         };
         health.adopt();
         health
@@ -86,13 +88,13 @@ impl Lifecycle {
 /// ```no_run
 /// # async fn next_job() -> u32 { 0 }
 /// # async fn process(_: u32) {}
-/// # async fn consume() {
+/// # async fn consume() -> Result<(), healthz::health::Closed> {
 /// use healthz::health::Snapshot;
 ///
 /// let mut health = healthz::lifecycle().health();
 /// loop {
 ///     // Returns at once while readiness passes.
-///     health.wait_for(Snapshot::is_ready).await;
+///     health.wait_for(Snapshot::is_ready).await?;
 ///     tokio::select! {
 ///         _ = health.wait_for(|now| !now.is_ready()) => {} // pause
 ///         job = next_job() => process(job).await,
@@ -112,6 +114,8 @@ pub struct Health {
     /// holds it down.
     lifecycle: Lifecycle,
     signals: watch::Receiver<()>,
+    /// Closed once no lifecycle that could change anything is left.
+    handles: watch::Receiver<()>,
 }
 
 impl fmt::Debug for Health {
@@ -145,8 +149,8 @@ impl Health {
                 let latest = probe.latest.upgrade().and_then(|state| state.latest());
                 let (answer, age) = latest.unzip();
                 let gate = match probe.probe {
-                    Probe::Liveness => Gate::Live,
-                    Probe::Readiness => Gate::Ready,
+                    Probe::Live => Gate::Live,
+                    Probe::Ready => Gate::Ready,
                 };
                 ProbeState {
                     probe: probe.probe,
@@ -165,8 +169,15 @@ impl Health {
     /// returned.
     ///
     /// A run that answers as the previous one did (same verdict, titles and
-    /// checks) is no change. While nothing can change any more (every
-    /// builder, reader and the lifecycle were dropped), it waits forever.
+    /// checks) is no change.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`] once nothing can change any more, as tokio's
+    /// `watch::Receiver::changed` does: every builder, router and reader of
+    /// its probes is dropped, and so is every clone of the lifecycle (the
+    /// process-wide [`lifecycle()`](crate::lifecycle()) never is), with its
+    /// heartbeats and holds.
     ///
     /// ```
     /// use std::time::Duration;
@@ -174,7 +185,7 @@ impl Health {
     /// use tower::ServiceExt;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
+    /// # async fn main() -> Result<(), healthz::health::Closed> {
     /// let lifecycle = healthz::Lifecycle::new();
     /// let app: axum::Router = healthz::Healthz::new()
     ///     .live(|| ())
@@ -186,37 +197,53 @@ impl Health {
     /// let request = Request::get("/healthz/ready").body(Body::empty()).unwrap();
     /// app.clone().oneshot(request).await.unwrap();
     ///
-    /// tokio::time::timeout(Duration::from_secs(1), health.changed()).await.unwrap();
+    /// tokio::time::timeout(Duration::from_secs(1), health.changed()).await.unwrap()?;
     /// let snapshot = health.snapshot();
     /// assert_eq!(snapshot.ready().unwrap().status(), Some(healthz::health::Status::Fail));
+    /// # Ok(())
     /// # }
     /// ```
-    pub async fn changed(&mut self) {
+    pub async fn changed(&mut self) -> Result<(), Closed> {
         if !matches!(self.registry.has_changed(), Ok(true)) {
             let registry = &mut self.registry;
-            let mut changes: Vec<Pin<Box<dyn Future<Output = ()> + Send + '_>>> = self
-                .probes
-                .iter_mut()
-                .map(|probe| Box::pin(change(&mut probe.state)) as _)
+            // The registry and the signals live as long as the lifecycle's
+            // state, which this handle keeps: only the probes and the
+            // lifecycle's handles can close.
+            let mut changes: Vec<Change<'_>> = (self.probes.iter_mut())
+                .map(|probe| Change::new(&mut probe.state, true))
                 .collect();
-            changes.push(Box::pin(change(registry)));
-            changes.push(Box::pin(change(&mut self.signals)));
+            changes.push(Change::new(registry, false));
+            changes.push(Change::new(&mut self.signals, false));
+            changes.push(Change::new(&mut self.handles, true));
             poll_fn(|cx| {
                 // Polled in turn: each keeps its place in the queue of
                 // waiters until one is ready.
-                let mut changes = changes.iter_mut();
-                match changes.any(|change| change.as_mut().poll(cx).is_ready()) {
-                    true => Poll::Ready(()),
-                    false => Poll::Pending,
+                let mut open = false;
+                for change in &mut changes {
+                    match change.poll(cx) {
+                        Poll::Ready(true) => return Poll::Ready(Ok(())),
+                        Poll::Ready(false) => {}
+                        Poll::Pending => open |= change.closes,
+                    }
+                }
+                match open {
+                    true => Poll::Pending,
+                    false => Poll::Ready(Err(Closed(()))),
                 }
             })
-            .await;
+            .await?;
         }
         self.adopt();
+        Ok(())
     }
 
     /// Waits until `condition` holds for the probes' health, and returns
     /// the snapshot it held for; at once if it holds already.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`], as [`changed`](Health::changed), once nothing can change
+    /// any more and `condition` still does not hold.
     ///
     /// ```
     /// use axum::{body::Body, http::Request};
@@ -224,7 +251,7 @@ impl Health {
     /// use healthz::health::Snapshot;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
+    /// # async fn main() -> Result<(), healthz::health::Closed> {
     /// let lifecycle = healthz::Lifecycle::new();
     /// let app: axum::Router = healthz::Healthz::new()
     ///     .live(|| ())
@@ -240,17 +267,21 @@ impl Health {
     ///     server.oneshot(request).await.unwrap();
     /// });
     ///
-    /// let ready = health.wait_for(Snapshot::is_ready).await;
-    /// assert!(ready.ready().unwrap().passed());
+    /// let ready = health.wait_for(Snapshot::is_ready).await?;
+    /// assert!(ready.ready().unwrap().is_passed());
+    /// # Ok(())
     /// # }
     /// ```
-    pub async fn wait_for(&mut self, mut condition: impl FnMut(&Snapshot) -> bool) -> Snapshot {
+    pub async fn wait_for(
+        &mut self,
+        mut condition: impl FnMut(&Snapshot) -> bool,
+    ) -> Result<Snapshot, Closed> {
         loop {
             let snapshot = self.snapshot();
             if condition(&snapshot) {
-                return snapshot;
+                return Ok(snapshot);
             }
-            self.changed().await;
+            self.changed().await?;
         }
     }
 
@@ -268,17 +299,68 @@ impl Health {
     }
 }
 
-/// The next change of `receiver`; never, once its sender is gone.
-async fn change<T>(receiver: &mut watch::Receiver<T>) {
-    if receiver.changed().await.is_err() {
-        pending::<()>().await;
+/// The next change of one receiver: `true` for a change, `false` once its
+/// sender is gone; `closes` says whether that can happen while the handle
+/// lives.
+struct Change<'a> {
+    next: Pin<Box<dyn Future<Output = bool> + Send + 'a>>,
+    closes: bool,
+    ended: bool,
+}
+
+impl<'a> Change<'a> {
+    fn new<T: Send + Sync>(receiver: &'a mut watch::Receiver<T>, closes: bool) -> Self {
+        Change {
+            next: Box::pin(async move { receiver.changed().await.is_ok() }),
+            closes,
+            ended: false,
+        }
+    }
+
+    /// Polls the change until it ends, then reports it ended without a
+    /// change.
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<bool> {
+        if self.ended {
+            return Poll::Ready(false);
+        }
+        let polled = self.next.as_mut().poll(cx);
+        if polled == Poll::Ready(false) {
+            self.ended = true;
+        }
+        polled
     }
 }
 
-pub use crate::lifecycle::registry::Probe;
+/// What [`Health::changed`] and [`Health::wait_for`] return once nothing
+/// can change any more: the probes and lifecycle they follow are gone.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let lifecycle = healthz::Lifecycle::new();
+/// let mut health = lifecycle.health();
+/// drop(lifecycle);
+/// assert!(health.changed().await.is_err());
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Closed(());
+
+impl fmt::Display for Closed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "the probes and lifecycle this health view follows are gone: nothing can change",
+        )
+    }
+}
+
+impl std::error::Error for Closed {}
 
 /// How a probe or a named check answered.
+///
+/// More statuses may come: a `match` on it needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Status {
     /// Passed.
     Pass,
@@ -305,9 +387,9 @@ impl Status {
     /// Whether the endpoint answers 200: `Pass` or `Warn`.
     ///
     /// ```
-    /// assert!(healthz::health::Status::Warn.passed());
+    /// assert!(healthz::health::Status::Warn.is_passed());
     /// ```
-    pub fn passed(self) -> bool {
+    pub fn is_passed(self) -> bool {
         self != Status::Fail
     }
 }
@@ -319,7 +401,10 @@ impl fmt::Display for Status {
 }
 
 /// The health of the probes at one moment, from [`Health::snapshot`].
-#[derive(Clone, Debug)]
+///
+/// Two snapshots are equal when every probe answers the same, as
+/// [`ProbeState`]'s equality says.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
     probes: Vec<ProbeState>,
 }
@@ -350,7 +435,7 @@ impl Snapshot {
     /// assert_eq!(lifecycle.health().snapshot().live().unwrap().status(), None);
     /// ```
     pub fn live(&self) -> Option<&ProbeState> {
-        self.last(Probe::Liveness)
+        self.last(Probe::Live)
     }
 
     /// The readiness probe; of several, the one whose first reader was
@@ -366,7 +451,7 @@ impl Snapshot {
     /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().status(), None);
     /// ```
     pub fn ready(&self) -> Option<&ProbeState> {
-        self.last(Probe::Readiness)
+        self.last(Probe::Ready)
     }
 
     /// Whether there is a readiness probe and every one passes as its
@@ -382,11 +467,11 @@ impl Snapshot {
         let mut ready = self
             .probes
             .iter()
-            .filter(|probe| probe.probe == Probe::Readiness);
+            .filter(|probe| probe.probe == Probe::Ready);
         let mut any = false;
         let all = ready.all(|probe| {
             any = true;
-            probe.passed()
+            probe.is_passed()
         });
         any && all
     }
@@ -411,11 +496,11 @@ impl ProbeState {
     /// Which probe this is.
     ///
     /// ```
-    /// use healthz::health::Probe;
+    /// use healthz::probe::Probe;
     /// let lifecycle = healthz::Lifecycle::new();
     /// let app: axum::Router = healthz::Healthz::new()
     ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
-    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().probe(), Probe::Readiness);
+    /// assert_eq!(lifecycle.health().snapshot().ready().unwrap().probe(), Probe::Ready);
     /// ```
     pub fn probe(&self) -> Probe {
         self.probe
@@ -449,10 +534,10 @@ impl ProbeState {
     /// let lifecycle = healthz::Lifecycle::new();
     /// let app: axum::Router = healthz::Healthz::new()
     ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
-    /// assert!(!lifecycle.health().snapshot().live().unwrap().passed());
+    /// assert!(!lifecycle.health().snapshot().live().unwrap().is_passed());
     /// ```
-    pub fn passed(&self) -> bool {
-        self.status().is_some_and(Status::passed)
+    pub fn is_passed(&self) -> bool {
+        self.status().is_some_and(Status::is_passed)
     }
 
     /// The title its endpoint answers with while it fails, as in its body:
@@ -514,6 +599,19 @@ impl ProbeState {
     }
 }
 
+/// Equal when the probe, its status, title, checks, and when its last
+/// run ended are the same: two snapshots of one run, taken apart, are
+/// equal, though their ages differ.
+impl PartialEq for ProbeState {
+    fn eq(&self, other: &Self) -> bool {
+        self.probe == other.probe
+            && self.status() == other.status()
+            && self.title() == other.title()
+            && self.checks().eq(other.checks())
+            && self.produced_at == other.produced_at
+    }
+}
+
 impl fmt::Debug for ProbeState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProbeState")
@@ -528,18 +626,21 @@ impl fmt::Debug for ProbeState {
 
 /// How one named check answered at its probe's last run, from
 /// [`ProbeState::checks`].
+///
+/// Equal when the key, status, title and duration are the same.
 #[derive(Clone, Copy)]
 pub struct CheckState<'a>(&'a CheckReport);
 
 impl<'a> CheckState<'a> {
-    /// Its name, as given to [`Checks::check`](crate::Checks::check).
+    /// Its key, as given to [`Checks::check`](crate::Checks::check) or
+    /// [`Check::new`](crate::Check::new).
     ///
     /// ```
-    /// # fn names(probe: &healthz::health::ProbeState) -> Vec<&str> {
-    /// probe.checks().map(|check| check.name()).collect()
+    /// # fn keys(probe: &healthz::health::ProbeState) -> Vec<&str> {
+    /// probe.checks().map(|check| check.key()).collect()
     /// # }
     /// ```
-    pub fn name(&self) -> &'a str {
+    pub fn key(&self) -> &'a str {
         &self.0.name
     }
 
@@ -547,7 +648,7 @@ impl<'a> CheckState<'a> {
     ///
     /// ```
     /// # fn failing(probe: &healthz::health::ProbeState) -> usize {
-    /// probe.checks().filter(|check| !check.status().passed()).count()
+    /// probe.checks().filter(|check| !check.status().is_passed()).count()
     /// # }
     /// ```
     pub fn status(&self) -> Status {
@@ -582,10 +683,19 @@ impl<'a> CheckState<'a> {
     }
 }
 
+impl PartialEq for CheckState<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+            && self.status() == other.status()
+            && self.title() == other.title()
+            && self.0.duration == other.0.duration
+    }
+}
+
 impl fmt::Debug for CheckState<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CheckState")
-            .field("name", &self.name())
+            .field("key", &self.key())
             .field("status", &self.status())
             .field("title", &self.title())
             .field("duration", &self.duration())

@@ -237,9 +237,9 @@
 //!
 //! A probe that depends on several things can return [`Checks`]: named
 //! futures, typically calls of plain `async fn`s, run concurrently, each
-//! under its own [`timeout`](Checks::timeout). The probe fails when any
-//! check fails, except one marked [`warn_only`](Checks::warn_only), which
-//! is reported as `warn`. The body lists every check with its outcome and
+//! a [`Check`] with its own [timeout](Check::with_timeout). The probe fails
+//! when any check fails, except one marked [`warn_only`](Check::warn_only),
+//! which is reported as `warn`. The body lists every check with its outcome and
 //! duration, and a request can ask for more or less:
 //!
 //! | request | answer |
@@ -257,7 +257,7 @@
 //! ```
 //! use std::time::Duration;
 //! use axum::extract::State;
-//! use healthz::{Checks, HealthError};
+//! use healthz::{Check, Checks, HealthError};
 //! # use axum::{body::Body, http::Request};
 //! # use tower::ServiceExt;
 //!
@@ -276,11 +276,9 @@
 //! #[healthz::ready]
 //! fn readiness(State(app): State<App>) -> Checks {
 //!     Checks::new()
-//!         .check("database", database(app.clone()))
-//!         .timeout(Duration::from_millis(500))
+//!         .add_check(Check::new("database", database(app.clone())).with_timeout(Duration::from_millis(500)))
 //!         // The app serves without search, degraded: report, don't fail.
-//!         .check("search", search(app))
-//!         .warn_only()
+//!         .add_check(Check::new("search", search(app)).warn_only())
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -404,8 +402,8 @@ mod serve;
 #[doc(hidden)]
 pub mod __private;
 
-pub use base::checks::Checks;
-pub use base::error::HealthError;
+pub use base::checks::{Check, Checks, DuplicateCheck};
+pub use base::error::{CarriedError, HealthError};
 pub use base::options::Options;
 pub use base::probe_result::ProbeResult;
 pub use builder::Healthz;

@@ -12,21 +12,22 @@ type CheckFuture = Pin<Box<dyn Future<Output = Result<(), HealthError>> + Send>>
 ///
 /// Return `Checks` from a probe to report each dependency on its own: the
 /// body names every check with its outcome and duration, `?verbose` lists
-/// them as text, `/healthz/ready/<name>` answers for one alone and
-/// `?exclude=<name>` leaves one out. The probe fails when any check fails,
-/// except checks marked [`warn_only`](Checks::warn_only), which are reported
+/// them as text, `/healthz/ready/<key>` answers for one alone and
+/// `?exclude=<key>` leaves one out. The probe fails when any check fails,
+/// except checks marked [`warn_only`](Check::warn_only), which are reported
 /// but never fail it.
 ///
 /// A check is any future whose output is a [`ProbeResult`], typically a call
 /// of a plain `async fn`, or anything that turns into one (`IntoFuture`),
 /// such as the ready-made checks of `healthz::deps`. All of them run
 /// concurrently at each run of the probe, each within its own timeout and
-/// the probe's.
+/// the probe's. [`check`](Checks::check) adds one as it is;
+/// [`add`](Checks::add_check) adds a [`Check`] with settings of its own.
 ///
 /// ```
 /// use std::time::Duration;
 /// use axum::extract::State;
-/// use healthz::{Checks, HealthError};
+/// use healthz::{Check, Checks, HealthError};
 ///
 /// #[derive(Clone)]
 /// struct App { db: Db, cache: Cache }
@@ -48,9 +49,11 @@ type CheckFuture = Pin<Box<dyn Future<Output = Result<(), HealthError>> + Send>>
 /// fn readiness(State(app): State<App>) -> Checks {
 ///     Checks::new()
 ///         .check("database", database(app.db))
-///         .check("cache", cache(app.cache))
-///         .timeout(Duration::from_millis(200))
-///         .warn_only()
+///         .add_check(
+///             Check::new("cache", cache(app.cache))
+///                 .with_timeout(Duration::from_millis(200))
+///                 .warn_only(),
+///         )
 /// }
 ///
 /// let app: axum::Router = axum::Router::new()
@@ -63,118 +66,256 @@ pub struct Checks {
     pub(crate) entries: Vec<Check>,
 }
 
-pub(crate) struct Check {
+/// One named check of [`Checks`], with its own settings.
+///
+/// Its key is what `?exclude=` and `/healthz/ready/<key>` match, and what
+/// the body and the logs call it: keep it short and URL-safe, such as
+/// `database`. (A ready-made check's [display
+/// name](crate::deps::Sql::display_name) is another thing: the text its
+/// failures give as their title.)
+///
+/// ```
+/// use std::time::Duration;
+/// use healthz::{Check, Checks};
+///
+/// let search = Check::new("search", async { true })
+///     .with_timeout(Duration::from_millis(300))
+///     .warn_only();
+/// assert_eq!(search.key(), "search");
+/// assert!(search.is_warn_only());
+/// let checks = Checks::new().check("database", async { true }).add_check(search);
+/// assert_eq!(checks.keys().collect::<Vec<_>>(), ["database", "search"]);
+/// ```
+#[must_use = "a check runs only once added to `Checks`"]
+pub struct Check {
     pub(crate) name: Cow<'static, str>,
     pub(crate) future: CheckFuture,
     pub(crate) timeout: Option<Duration>,
     pub(crate) warn_only: bool,
 }
 
-impl Checks {
-    /// No checks yet: a probe with none passes.
+impl Check {
+    /// The check `key`, run by awaiting `check`, with the probe's timeout
+    /// and failing the probe when it fails.
     ///
     /// ```
-    /// assert_eq!(healthz::Checks::new().names().count(), 0);
+    /// let check = healthz::Check::new("ping", async { true });
+    /// assert_eq!(check.timeout(), None);
     /// ```
-    pub fn new() -> Self {
-        Checks::default()
-    }
-
-    /// Adds the check `name`, run by awaiting `check`.
-    ///
-    /// Names are what `?exclude=` and `/healthz/ready/<name>` match, so keep
-    /// them short and URL-safe, such as `database`.
-    ///
-    /// ```
-    /// let checks = healthz::Checks::new().check("ping", async { true });
-    /// assert_eq!(checks.names().collect::<Vec<_>>(), ["ping"]);
-    /// ```
-    ///
-    /// # Panics
-    ///
-    /// If a check of that name was added already. Inside a probe the panic
-    /// is caught like any other, and the probe answers 503.
-    pub fn check<F>(mut self, name: impl Into<Cow<'static, str>>, check: F) -> Self
+    pub fn new<F>(key: impl Into<Cow<'static, str>>, check: F) -> Self
     where
         F: IntoFuture,
         F::IntoFuture: Send + 'static,
         F::Output: ProbeResult,
     {
         let check = check.into_future();
-        let name = name.into();
-        assert!(
-            self.names().all(|taken| taken != name),
-            "two checks are named {name:?}: each check needs a name of its own"
-        );
-        self.entries.push(Check {
-            name,
+        Check {
+            name: key.into(),
             future: Box::pin(async move { check.await.into_probe_result() }),
             timeout: None,
             warn_only: false,
-        });
-        self
+        }
     }
 
-    /// Bounds the last check added: past `timeout` it fails as timed out,
-    /// while the others go on. Without it, or past the probe's own timeout,
-    /// the probe's timeout bounds it. As for the probe, a zero timeout is
-    /// raised to one millisecond.
+    /// Bounds this check: past `timeout` it fails as timed out, while the
+    /// others go on. Without it, or past the probe's own timeout, the
+    /// probe's timeout bounds it; one longer than a year is a year.
     ///
     /// ```
     /// use std::time::Duration;
-    /// let checks = healthz::Checks::new()
-    ///     .check("downstream", async { true })
-    ///     .timeout(Duration::from_millis(300));
+    /// let check = healthz::Check::new("downstream", async { true })
+    ///     .with_timeout(Duration::from_millis(300));
+    /// assert_eq!(check.timeout(), Some(Duration::from_millis(300)));
     /// ```
     ///
     /// # Panics
     ///
-    /// If no check was added yet.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.last("timeout").timeout = Some(crate::base::options::timeout_within_bounds(timeout));
+    /// If `timeout` is zero, which leaves the check no time to run, as the
+    /// attributes refuse `timeout = "0s"`.
+    #[track_caller]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(crate::base::options::checked_timeout(timeout));
         self
     }
 
-    /// Marks the last check added as a warning only: its failure is
-    /// reported (`"warn"`) but does not fail the probe, for a dependency the
-    /// app can work without, degraded.
+    /// Makes this check a warning only: its failure is reported (`"warn"`)
+    /// but does not fail the probe, for a dependency the app can work
+    /// without, degraded.
     ///
     /// ```
-    /// let checks = healthz::Checks::new()
-    ///     .check("recommendations", async { false })
-    ///     .warn_only();
+    /// let check = healthz::Check::new("recommendations", async { false }).warn_only();
+    /// assert!(check.is_warn_only());
     /// ```
-    ///
-    /// # Panics
-    ///
-    /// If no check was added yet.
     pub fn warn_only(mut self) -> Self {
-        self.last("warn_only").warn_only = true;
+        self.warn_only = true;
         self
     }
 
-    /// The names of the checks, in the order they were added.
+    /// The key that `?exclude=` and `/healthz/ready/<key>` match.
+    ///
+    /// ```
+    /// assert_eq!(healthz::Check::new("db", async {}).key(), "db");
+    /// ```
+    pub fn key(&self) -> &str {
+        &self.name
+    }
+
+    /// The timeout given with [`with_timeout`](Check::with_timeout), if any.
+    ///
+    /// ```
+    /// assert_eq!(healthz::Check::new("db", async {}).timeout(), None);
+    /// ```
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Whether this check is a [warning](Check::warn_only) only.
+    ///
+    /// ```
+    /// assert!(!healthz::Check::new("db", async {}).is_warn_only());
+    /// ```
+    pub fn is_warn_only(&self) -> bool {
+        self.warn_only
+    }
+}
+
+impl fmt::Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Check")
+            .field("key", &self.name)
+            .field("timeout", &self.timeout)
+            .field("warn_only", &self.warn_only)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Checks {
+    /// No checks yet: a probe with none passes.
+    ///
+    /// ```
+    /// assert_eq!(healthz::Checks::new().keys().count(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Checks::default()
+    }
+
+    /// Adds the check `key`, run by awaiting `check`, with the probe's
+    /// timeout: the same as `.add_check(Check::new(key, check))`.
+    ///
+    /// ```
+    /// let checks = healthz::Checks::new().check("ping", async { true });
+    /// assert_eq!(checks.keys().collect::<Vec<_>>(), ["ping"]);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a check of that key was added already: see [`add`](Checks::add_check).
+    #[track_caller]
+    pub fn check<F>(self, key: impl Into<Cow<'static, str>>, check: F) -> Self
+    where
+        F: IntoFuture,
+        F::IntoFuture: Send + 'static,
+        F::Output: ProbeResult,
+    {
+        self.add_check(Check::new(key, check))
+    }
+
+    /// Adds `check`, with its own settings.
+    ///
+    /// ```
+    /// use healthz::{Check, Checks};
+    /// let checks = Checks::new().add_check(Check::new("search", async { true }).warn_only());
+    /// assert_eq!(checks.keys().collect::<Vec<_>>(), ["search"]);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a check of that key was added already. For keys that come from
+    /// configuration, [`try_add_check`](Checks::try_add_check) refuses a duplicate
+    /// without a panic, so that the app can refuse it where it reads the
+    /// configuration.
+    #[track_caller]
+    pub fn add_check(mut self, check: Check) -> Self {
+        if let Err(duplicate) = self.try_add_check(check) {
+            panic!("{duplicate}: give each check a key of its own");
+        }
+        self
+    }
+
+    /// Adds `check`, unless a check of its key was added already.
+    ///
+    /// ```
+    /// use healthz::{Check, Checks};
+    ///
+    /// let mut checks = Checks::new();
+    /// for key in ["db", "cache", "db"] {
+    ///     if let Err(duplicate) = checks.try_add_check(Check::new(key, async { true })) {
+    ///         assert_eq!(duplicate.key(), "db");
+    ///         assert_eq!(duplicate.to_string(), "two checks have the key \"db\"");
+    ///     }
+    /// }
+    /// assert_eq!(checks.keys().collect::<Vec<_>>(), ["db", "cache"]);
+    /// ```
+    pub fn try_add_check(&mut self, check: Check) -> Result<(), DuplicateCheck> {
+        if self.keys().any(|taken| taken == check.name) {
+            return Err(DuplicateCheck { key: check.name });
+        }
+        self.entries.push(check);
+        Ok(())
+    }
+
+    /// The keys of the checks, in the order they were added.
     ///
     /// ```
     /// let checks = healthz::Checks::new().check("a", async {}).check("b", async {});
-    /// assert_eq!(checks.names().collect::<Vec<_>>(), ["a", "b"]);
+    /// assert_eq!(checks.keys().collect::<Vec<_>>(), ["a", "b"]);
     /// ```
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|check| &*check.name)
-    }
-
-    fn last(&mut self, method: &str) -> &mut Check {
-        self.entries.last_mut().unwrap_or_else(|| {
-            panic!("`Checks::{method}` applies to the last check added: add one first")
-        })
     }
 }
 
 impl fmt::Debug for Checks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.names()).finish()
+        f.debug_list().entries(&self.entries).finish()
     }
 }
+
+/// A check refused by [`Checks::try_add_check`]: one of its key was added
+/// already.
+///
+/// ```
+/// use healthz::{Check, Checks};
+/// let mut checks = Checks::new().check("db", async {});
+/// let refused = checks.try_add_check(Check::new("db", async {})).unwrap_err();
+/// assert_eq!(refused.key(), "db");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateCheck {
+    key: Cow<'static, str>,
+}
+
+impl DuplicateCheck {
+    /// The key given twice.
+    ///
+    /// ```
+    /// # use healthz::{Check, Checks};
+    /// # let mut checks = Checks::new().check("db", async {});
+    /// let refused = checks.try_add_check(Check::new("db", async {})).unwrap_err();
+    /// assert_eq!(refused.key(), "db");
+    /// ```
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl fmt::Display for DuplicateCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "two checks have the key {:?}", self.key)
+    }
+}
+
+impl std::error::Error for DuplicateCheck {}
 
 /// What a probe function's return value becomes: one result, or checks to
 /// run. Implemented for every [`ProbeResult`] and for [`Checks`].
@@ -231,14 +372,26 @@ mod tests {
     use super::*;
 
     #[test]
-    #[should_panic(expected = "two checks are named \"db\"")]
-    fn a_name_is_given_once() {
+    #[should_panic(expected = "two checks have the key \"db\": give each check a key of its own")]
+    fn a_key_is_given_once() {
         let _ = Checks::new().check("db", async {}).check("db", async {});
     }
 
     #[test]
-    #[should_panic(expected = "`Checks::warn_only` applies to the last check added")]
-    fn options_need_a_check() {
-        let _ = Checks::new().warn_only();
+    fn a_duplicate_is_refused_and_the_checks_kept() {
+        let mut checks = Checks::new().check("db", async {});
+        let refused = checks.try_add_check(Check::new("db", async { false }).warn_only());
+        assert_eq!(refused.unwrap_err().key(), "db");
+        assert_eq!(checks.keys().collect::<Vec<_>>(), ["db"]);
+        assert!(
+            !checks.entries[0].warn_only,
+            "the first check stays as it was"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "a zero timeout leaves no time to run")]
+    fn a_zero_timeout_is_refused() {
+        let _ = Check::new("db", async {}).with_timeout(Duration::ZERO);
     }
 }

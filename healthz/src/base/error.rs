@@ -35,9 +35,40 @@ use std::sync::{Mutex, PoisonError};
 /// `HealthError` converts from every type that converts into
 /// `Box<dyn Error + Send + Sync>`: every `std::error::Error + Send + Sync +
 /// 'static` type, `anyhow::Error`, `eyre::Report`, boxed errors, `String`
-/// and `&str`. So it does not implement `Error` itself (the same trade-off
-/// `anyhow::Error` makes); [`into_error`](HealthError::into_error) gives
-/// one that keeps the reason through other error types.
+/// and `&str`. That blanket conversion is why it cannot implement `Error`
+/// itself, nor convert into a boxed error: either would make it one of the
+/// types it converts from. anyhow, whose `From` takes `std::error::Error`
+/// types only, can do both; here, [`into_error`](HealthError::into_error)
+/// gives an error that keeps the reason through other error types, so a
+/// function returning `anyhow::Result` or `Box<dyn Error>` takes a
+/// `HealthError` with `.map_err(HealthError::into_error)?`:
+///
+/// ```
+/// use std::error::Error;
+/// use healthz::HealthError;
+///
+/// fn disk() -> Result<(), HealthError> {
+///     Err(HealthError::new("The disk is full"))
+/// }
+///
+/// fn with_anyhow() -> anyhow::Result<()> {
+///     disk().map_err(HealthError::into_error)?;
+///     Ok(())
+/// }
+///
+/// fn with_box() -> Result<(), Box<dyn Error + Send + Sync>> {
+///     disk().map_err(HealthError::into_error)?;
+///     Ok(())
+/// }
+///
+/// assert_eq!(with_anyhow().unwrap_err().to_string(), "The disk is full");
+/// // Back in a probe, the reason is answered again.
+/// let error = HealthError::from(with_box().unwrap_err());
+/// assert_eq!(error.reason(), Some("The disk is full"));
+/// ```
+///
+/// Its `Display` writes the reason only, so that `error.to_string()` is
+/// safe to answer; `{:#}` writes the source chain too, for logs.
 pub struct HealthError {
     reason: Option<Cow<'static, str>>,
     source: Option<Box<dyn Error + Send + Sync + 'static>>,
@@ -84,7 +115,7 @@ impl HealthError {
     /// dependency that is degraded rather than down.
     ///
     /// Inside [`Checks`](crate::Checks) the check is reported as `warn`,
-    /// as with [`Checks::warn_only`](crate::Checks::warn_only); a probe
+    /// as with [`Check::warn_only`](crate::Check::warn_only); a probe
     /// without checks answers `200`.
     ///
     /// ```
@@ -137,8 +168,8 @@ impl HealthError {
     /// let error = replication(60).into_probe_result().unwrap_err();
     /// assert_eq!(error.reason(), Some("The replica is behind"));
     /// ```
-    pub fn into_error(self) -> impl Error + Send + Sync + 'static {
-        Carrier(Carried(Mutex::new(Some(self))))
+    pub fn into_error(self) -> CarriedError {
+        CarriedError(Carried(Mutex::new(Some(self))))
     }
 
     /// A failure with nothing to say, answered with the probe's fixed title.
@@ -205,10 +236,26 @@ where
     }
 }
 
-/// What [`HealthError::into_error`] returns: it shows the reason, and its
-/// source is the `Carried` error.
+/// A [`HealthError`] as a `std::error::Error`, from
+/// [`HealthError::into_error`], for code whose error type is `anyhow::Error`,
+/// `eyre::Report` or `Box<dyn Error + Send + Sync>`.
+///
+/// It shows the failure's reason (`check failed` without one), and its
+/// source is the failure's source chain. Turned back into a `HealthError`
+/// with `?` or `From`, however deep in another error's chain, it gives the
+/// failure back whole.
+///
+/// ```
+/// use std::error::Error;
+/// use healthz::{CarriedError, HealthError};
+///
+/// let cause = std::io::Error::other("10.0.0.7 refused");
+/// let error: CarriedError = HealthError::with_source("Database down", cause).into_error();
+/// assert_eq!(error.to_string(), "Database down");
+/// assert_eq!(error.source().unwrap().to_string(), "10.0.0.7 refused");
+/// ```
 #[derive(Debug)]
-struct Carrier(Carried);
+pub struct CarriedError(Carried);
 
 /// A `HealthError` in the source chain of another error, where a
 /// conversion back finds it by reference, and so takes it out of a lock.
@@ -229,7 +276,7 @@ impl Carried {
     }
 }
 
-impl fmt::Display for Carrier {
+impl fmt::Display for CarriedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0
             .with(|error| match error.and_then(HealthError::reason) {
@@ -239,7 +286,7 @@ impl fmt::Display for Carrier {
     }
 }
 
-impl Error for Carrier {
+impl Error for CarriedError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         Some(&self.0)
     }
@@ -267,17 +314,32 @@ impl fmt::Debug for Carried {
 
 impl Error for Carried {}
 
-/// Writes the reason, then each error of the source chain, separated by `: `.
+/// Writes the reason alone, which is safe to show anyone; with `{:#}`, the
+/// reason and then each error of the source chain, separated by `: `, as
+/// anyhow does, for logs.
+///
+/// ```
+/// use std::io;
+/// let cause = io::Error::other("10.0.0.7:5432 refused");
+/// let error = healthz::HealthError::with_source("Can't connect to the database", cause);
+/// assert_eq!(format!("{error}"), "Can't connect to the database");
+/// assert_eq!(format!("{error:#}"), "Can't connect to the database: 10.0.0.7:5432 refused");
+///
+/// // Without a reason, `{}` withholds the source's text too.
+/// let error = healthz::HealthError::from(io::Error::other("10.0.0.7:5432 refused"));
+/// assert_eq!(format!("{error}"), "check failed");
+/// assert_eq!(format!("{error:#}"), "10.0.0.7:5432 refused");
+/// ```
 impl fmt::Display for HealthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.reason, &self.source) {
-            (Some(reason), Some(source)) => {
+        match (f.alternate(), &self.reason, &self.source) {
+            (true, Some(reason), Some(source)) => {
                 f.write_str(reason)?;
                 write_chain(f, ": ", source.as_ref())
             }
-            (Some(reason), None) => f.write_str(reason),
-            (None, Some(source)) => write_chain(f, "", source.as_ref()),
-            (None, None) => f.write_str("check failed"),
+            (true, None, Some(source)) => write_chain(f, "", source.as_ref()),
+            (_, Some(reason), _) => f.write_str(reason),
+            (_, None, _) => f.write_str("check failed"),
         }
     }
 }
@@ -349,11 +411,12 @@ mod tests {
     }
 
     #[test]
-    fn display_joins_reason_and_source_chain() {
+    fn display_shows_the_reason_and_the_alternate_form_the_chain() {
         let cause = Outer(io::Error::other("password=hunter2 rejected"));
         let error = HealthError::with_source("Database down", cause);
+        assert_eq!(error.to_string(), "Database down");
         assert_eq!(
-            error.to_string(),
+            format!("{error:#}"),
             "Database down: query failed: password=hunter2 rejected"
         );
     }
@@ -379,11 +442,11 @@ mod tests {
         let cause = Repeating(io::Error::other("password authentication failed"));
         let error = HealthError::with_source("Database down", cause);
         assert_eq!(
-            error.to_string(),
+            format!("{error:#}"),
             "Database down: error returned from database: password authentication failed"
         );
         let cause = Outer(io::Error::other("query failed"));
-        assert_eq!(HealthError::from(cause).to_string(), "query failed");
+        assert_eq!(format!("{:#}", HealthError::from(cause)), "query failed");
     }
 
     /// An error whose `Display` fails.
@@ -401,7 +464,10 @@ mod tests {
     #[test]
     fn a_source_that_cannot_write_itself_is_named_so() {
         let error = HealthError::with_source("Database down", Unwritable);
-        assert_eq!(error.to_string(), "Database down: <error while formatting>");
+        assert_eq!(
+            format!("{error:#}"),
+            "Database down: <error while formatting>"
+        );
     }
 
     #[test]
@@ -411,14 +477,15 @@ mod tests {
         }
         let error = probe().unwrap_err();
         assert_eq!(error.reason(), None);
-        assert_eq!(error.to_string(), "secret host");
+        assert_eq!(error.to_string(), "check failed");
+        assert_eq!(format!("{error:#}"), "secret host");
     }
 
     #[test]
     fn strings_and_boxed_errors_are_withheld() {
         let error = HealthError::from("db.internal refused");
         assert_eq!(
-            (error.reason(), error.to_string().as_str()),
+            (error.reason(), format!("{error:#}").as_str()),
             (None, "db.internal refused")
         );
         let error = HealthError::from(String::from("secret"));
@@ -426,7 +493,7 @@ mod tests {
         let boxed: Box<dyn Error + Send + Sync> = Box::new(io::Error::other("secret host"));
         let error = HealthError::from(boxed);
         assert_eq!(
-            (error.reason(), error.to_string().as_str()),
+            (error.reason(), format!("{error:#}").as_str()),
             (None, "secret host")
         );
     }
@@ -461,11 +528,12 @@ mod tests {
         let error = HealthError::from(boxed);
         assert_eq!(error.reason(), Some("Database down"));
         assert!(error.is_warn_only());
-        assert_eq!(error.to_string(), "Database down: 10.0.0.7 refused");
+        assert_eq!(format!("{error:#}"), "Database down: 10.0.0.7 refused");
     }
 
     #[test]
     fn unexplained_failure_still_displays() {
         assert_eq!(HealthError::unexplained().to_string(), "check failed");
+        assert_eq!(format!("{:#}", HealthError::unexplained()), "check failed");
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 /// assert_eq!(options.stale(), Some(Duration::from_secs(60)));
 /// assert_eq!(Options::DEFAULT.timeout(), Duration::from_millis(900));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Options {
     timeout: Duration,
     cache: Option<Duration>,
@@ -42,17 +42,23 @@ impl Options {
     };
 
     /// How long one run of the check may take before it is dropped and the
-    /// probe fails. A zero timeout is raised to one millisecond, and one
-    /// longer than a year is a year.
+    /// probe fails; one longer than a year is a year.
     ///
     /// ```
     /// # use std::time::Duration;
     /// let options = healthz::Options::DEFAULT.with_timeout(Duration::from_secs(2));
     /// assert_eq!(options.timeout(), Duration::from_secs(2));
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `timeout` is zero, which leaves the check no time to run, as the
+    /// attributes refuse `timeout = "0s"`. In a `const`, the panic is a
+    /// compile error.
+    #[track_caller]
     pub const fn with_timeout(self, timeout: Duration) -> Options {
         Options {
-            timeout: timeout_within_bounds(timeout),
+            timeout: checked_timeout(timeout),
             ..self
         }
     }
@@ -181,14 +187,15 @@ const fn at_most_a_year(duration: Duration) -> Duration {
     }
 }
 
-/// A timeout between one millisecond, as a zero one has no time to run
-/// the check at all, and a year.
-pub(crate) const fn timeout_within_bounds(timeout: Duration) -> Duration {
-    if timeout.is_zero() {
-        Duration::from_millis(1)
-    } else {
-        at_most_a_year(timeout)
-    }
+/// A timeout of at most a year; a zero one, which leaves the check no time
+/// to run at all, is refused as the attributes refuse `timeout = "0s"`.
+#[track_caller]
+pub(crate) const fn checked_timeout(timeout: Duration) -> Duration {
+    assert!(
+        !timeout.is_zero(),
+        "a zero timeout leaves no time to run the check: give it one of at least 1ms"
+    );
+    at_most_a_year(timeout)
 }
 
 /// A duration as the attributes spell it: `900ms`, `2s`.
@@ -217,12 +224,15 @@ mod tests {
     }
 
     #[test]
-    fn zero_means_the_smallest_timeout_and_no_cache() {
-        let options = Options::DEFAULT
-            .with_timeout(Duration::ZERO)
-            .with_cache(Duration::ZERO);
-        assert_eq!(options.timeout(), Duration::from_millis(1));
+    fn a_zero_cache_means_no_cache() {
+        let options = Options::DEFAULT.with_cache(Duration::ZERO);
         assert_eq!(options.cache(), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "a zero timeout leaves no time to run the check")]
+    fn a_zero_timeout_is_refused_as_the_attributes_refuse_it() {
+        let _ = Options::DEFAULT.with_timeout(Duration::ZERO);
     }
 
     #[test]

@@ -28,13 +28,13 @@ const BODY_LIMIT: usize = 10 * 1024;
 /// use healthz::{Checks, deps::Http};
 ///
 /// // Built once, where the app reads its configuration.
-/// let payments = Http::new("Payments", "http://payments.internal:8080/healthz/ready".parse()?)?;
+/// let payments = Http::new("http://payments.internal:8080/healthz/ready")?.display_name("Payments");
 ///
 /// let app: axum::Router = healthz::Healthz::new()
 ///     .live(|| ())
-///     .ready(move || Checks::new().check("payments", payments.clone()).warn_only())
+///     .ready(move || Checks::new().check("payments", payments.clone()))
 ///     .router();
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok::<(), healthz::deps::UnsupportedUrl>(())
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[derive(Clone, Debug)]
@@ -46,42 +46,57 @@ pub struct Http {
 
 impl Http {
     /// A `GET` of `url` (`http://host[:port]/path`), failing with
-    /// `Can't reach <name>` or `<name> is unhealthy`.
+    /// `Can't reach HTTP service` or `HTTP service is unhealthy`, or the
+    /// [display name](Http::display_name) given: titles never name the host.
     ///
     /// # Errors
     ///
-    /// An [`UnsupportedUrl`] for a URL that is not `http://`.
+    /// An [`UnsupportedUrl`] for text that is not an `http://` URL.
     ///
     /// ```
-    /// let url = "http://search:9200/_cluster/health".parse().unwrap();
-    /// let check = healthz::deps::Http::new("Search", url)?;
+    /// let check = healthz::deps::Http::new("http://search:9200/_cluster/health")?;
     ///
-    /// let tls = "https://search:9200/_cluster/health".parse().unwrap();
-    /// let refused = healthz::deps::Http::new("Search", tls).unwrap_err();
+    /// let refused = healthz::deps::Http::new("https://search:9200/_cluster/health").unwrap_err();
     /// assert!(refused.to_string().starts_with("https://search:9200/_cluster/health: deps::Http speaks plain http:// only"));
     /// # Ok::<(), healthz::deps::UnsupportedUrl>(())
     /// ```
-    pub fn new(name: impl Into<Name>, url: Uri) -> Result<Self, UnsupportedUrl> {
-        // A URL with a scheme has a host: `Uri` parses no other.
-        let why = match url.scheme_str() {
-            Some("http") => {
+    pub fn new(url: &str) -> Result<Self, UnsupportedUrl> {
+        let why = match url.parse::<Uri>() {
+            // A URL with a scheme has a host: `Uri` parses no other.
+            Ok(url) if url.scheme_str() == Some("http") => {
                 return Ok(Http {
-                    name: name.into(),
+                    name: Name::Borrowed("HTTP service"),
                     url,
                 });
             }
-            Some("https") => Why::Tls,
+            Ok(url) if url.scheme_str() == Some("https") => Why::Tls,
             _ => Why::Scheme,
         };
-        Err(UnsupportedUrl { url, why })
+        Err(UnsupportedUrl {
+            url: url.to_owned(),
+            why,
+        })
+    }
+
+    /// The name its failures' titles give, such as `Can't reach Payments`
+    /// or `Payments is unhealthy`. (The check's key, which paths and queries
+    /// match, is the one given to [`Checks::check`](crate::Checks::check).)
+    ///
+    /// ```
+    /// let check = healthz::deps::Http::new("http://payments:8080/healthz/ready")?
+    ///     .display_name("Payments");
+    /// # Ok::<(), healthz::deps::UnsupportedUrl>(())
+    /// ```
+    pub fn display_name(mut self, name: impl Into<Name>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 
 /// A URL that [`Http`] cannot check: not `http://`.
 ///
 /// ```
-/// let url = "search:9200".parse().unwrap();
-/// let error = healthz::deps::Http::new("Search", url).unwrap_err();
+/// let error = healthz::deps::Http::new("search:9200").unwrap_err();
 /// assert_eq!(
 ///     error.to_string(),
 ///     "search:9200: deps::Http takes http://host[:port]/path URLs",
@@ -90,7 +105,7 @@ impl Http {
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 #[derive(Clone, Debug)]
 pub struct UnsupportedUrl {
-    url: Uri,
+    url: String,
     why: Why,
 }
 

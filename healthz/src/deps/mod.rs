@@ -5,21 +5,27 @@
 //! | --- | --- | --- | --- |
 //! | [`Sql`] | `sqlx` (sqlx 0.9), `sqlx_0_8` | `SELECT 1` on the app's own sqlx pool (Postgres, MySQL, SQLite) | `Can't reach PostgreSQL`; `The PostgreSQL pool is saturated` is a warning |
 //! | [`Redis`] | `redis` | `PING` on the app's connection manager or multiplexed connection | `Can't reach Redis` |
-//! | [`Tcp`] | `tcp` | a TCP connection to `host:port` | `Can't reach <name>` |
-//! | [`Http`] | `http` | a `GET` of another service's health URL; 2xx and 3xx pass | `Can't reach <name>`, `<name> is unhealthy` |
+//! | [`Tcp`] | `tcp` | a TCP connection to `host:port` | `Can't reach TCP service` |
+//! | [`Http`] | `http` | a `GET` of another service's health URL; 2xx and 3xx pass | `Can't reach HTTP service`, `HTTP service is unhealthy` |
+//!
+//! All four have one shape: `new` takes what is checked (a pool or a
+//! connection, which it clones, an address or a URL), and
+//! `display_name` the name the titles give instead of the default, so that
+//! two databases can be told apart. The display name is text for people;
+//! the key given to [`Checks::check`](crate::Checks::check) (`"orders"`
+//! below) is what paths, queries, logs and metrics name the check by.
 //!
 //! Each one is a value that turns into a future (`IntoFuture`): give it to
 //! [`Checks::check`](crate::Checks::check), or `.await` it in a probe.
 //! Titles name the dependency, never a host, user or password; the full
-//! error goes to the log. Each takes a display name, so that two databases
-//! can be told apart. None has a timeout of its own: the probe's, or the
-//! check's [`Checks::timeout`](crate::Checks::timeout), bounds it, as for
-//! any check.
+//! error goes to the log. None has a timeout of its own: the probe's, or
+//! the check's [`Check::with_timeout`](crate::Check::with_timeout), bounds
+//! it, as for any check.
 //!
 //! ```no_run
 //! # #[cfg(all(feature = "sqlx", feature = "tcp"))] {
 //! use axum::extract::State;
-//! use healthz::{Checks, deps};
+//! use healthz::{Check, Checks, deps};
 //!
 //! #[derive(Clone)]
 //! struct App {
@@ -30,9 +36,8 @@
 //! #[healthz::ready]
 //! fn readiness(State(app): State<App>) -> Checks {
 //!     Checks::new()
-//!         .check("orders", deps::Sql::new(&app.orders).name("Orders database"))
-//!         .check("smtp", deps::Tcp::new("Mail server", "smtp.internal:25"))
-//!         .warn_only()
+//!         .check("orders", deps::Sql::new(&app.orders).display_name("Orders database"))
+//!         .add_check(Check::new("smtp", deps::Tcp::new("smtp.internal:25").display_name("Mail server")).warn_only())
 //! }
 //! # }
 //! ```

@@ -43,14 +43,16 @@ impl<C: ConnectionLike + Clone + Send + 'static> Redis<C> {
         }
     }
 
-    /// The name its titles use instead of `Redis`.
+    /// The name its failures' titles give instead of `Redis`, such as
+    /// `Can't reach Session store`. (The check's key, which paths and
+    /// queries match, is the one given to [`Checks::check`](crate::Checks::check).)
     ///
     /// ```no_run
     /// # fn example(sessions: redis::aio::MultiplexedConnection) {
-    /// let check = healthz::deps::Redis::new(&sessions).name("Session store");
+    /// let check = healthz::deps::Redis::new(&sessions).display_name("Session store");
     /// # }
     /// ```
-    pub fn name(mut self, name: impl Into<Name>) -> Self {
+    pub fn display_name(mut self, name: impl Into<Name>) -> Self {
         self.name = name.into();
         self
     }

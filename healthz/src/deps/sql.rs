@@ -44,7 +44,7 @@ use crate::HealthError;
 ///     Checks::new()
 ///         .check("db", Sql::new(&app.db))
 ///         // Two databases, told apart by their names.
-///         .check("reports", Sql::new(&app.reports).name("Reports database"))
+///         .check("reports", Sql::new(&app.reports).display_name("Reports database"))
 /// }
 /// ```
 #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlx", feature = "sqlx_0_8"))))]
@@ -81,14 +81,16 @@ impl<P: SqlPool> Sql<P> {
         }
     }
 
-    /// The name its titles use instead of the database's.
+    /// The name its failures' titles give instead of the database's, such
+    /// as `Can't reach Orders database`. (The check's key, which paths and
+    /// queries match, is the one given to [`Checks::check`](crate::Checks::check).)
     ///
     /// ```no_run
     /// # fn example(pool: sqlx::PgPool) {
-    /// let check = healthz::deps::Sql::new(&pool).name("Orders database");
+    /// let check = healthz::deps::Sql::new(&pool).display_name("Orders database");
     /// # }
     /// ```
-    pub fn name(mut self, name: impl Into<Name>) -> Self {
+    pub fn display_name(mut self, name: impl Into<Name>) -> Self {
         self.name = name.into();
         self
     }

@@ -15,7 +15,7 @@ use super::{CheckFuture, Name, unreachable};
 /// # #[healthz::live] fn liveness() {}
 /// #[healthz::ready]
 /// fn readiness() -> Checks {
-///     Checks::new().check("smtp", Tcp::new("Mail server", "smtp.internal:25"))
+///     Checks::new().check("smtp", Tcp::new("smtp.internal:25").display_name("Mail server"))
 /// }
 /// ```
 #[cfg_attr(docsrs, doc(cfg(feature = "tcp")))]
@@ -28,16 +28,29 @@ pub struct Tcp {
 
 impl Tcp {
     /// A connection to `address` (`host:port`), failing with
-    /// `Can't reach <name>`.
+    /// `Can't reach TCP service`, or the [display name](Tcp::display_name)
+    /// given: titles never name the host.
     ///
     /// ```
-    /// let check = healthz::deps::Tcp::new("Payments", "payments.internal:443");
+    /// let check = healthz::deps::Tcp::new("payments.internal:443");
     /// ```
-    pub fn new(name: impl Into<Name>, address: impl Into<String>) -> Self {
+    pub fn new(address: impl Into<String>) -> Self {
         Tcp {
-            name: name.into(),
+            name: Name::Borrowed("TCP service"),
             address: address.into(),
         }
+    }
+
+    /// The name its failures' titles give, such as `Can't reach Mail
+    /// server`. (The check's key, which paths and queries match, is the one
+    /// given to [`Checks::check`](crate::Checks::check).)
+    ///
+    /// ```
+    /// let check = healthz::deps::Tcp::new("smtp.internal:25").display_name("Mail server");
+    /// ```
+    pub fn display_name(mut self, name: impl Into<Name>) -> Self {
+        self.name = name.into();
+        self
     }
 }
 

@@ -65,6 +65,11 @@ const NOT_STARTED: &str = "The app has not started yet";
 #[derive(Clone)]
 pub struct Lifecycle {
     state: Arc<State>,
+    /// Held by every lifecycle that can still change something, and not by
+    /// the views of the readers that only follow it: once the last one is
+    /// dropped, `State::handles` closes, and a [`Health`](crate::Health)
+    /// waiting for a change knows that none will come from here.
+    _handle: Option<Arc<watch::Sender<()>>>,
 }
 
 struct State {
@@ -91,6 +96,8 @@ struct State {
     /// Notified at each change of the above, for the readers that follow
     /// them (the app's health view, gRPC `Watch`).
     changes: watch::Sender<()>,
+    /// Closed once no lifecycle that can change anything is left.
+    handles: watch::Receiver<()>,
 }
 
 /// What the app said of its readiness and loops, behind one lock.
@@ -182,7 +189,9 @@ impl Lifecycle {
     /// ```
     #[allow(clippy::new_without_default)] // a default would hide which lifecycle is meant
     pub fn new() -> Self {
+        let (handle, handles) = watch::channel(());
         Self {
+            _handle: Some(Arc::new(handle)),
             state: Arc::new(State {
                 started: AtomicBool::new(false),
                 shutting_down: AtomicBool::new(false),
@@ -195,6 +204,7 @@ impl Lifecycle {
                 signals: Mutex::new(Said::default()),
                 probes: Registry::new(),
                 changes: watch::Sender::new(()),
+                handles,
             }),
         }
     }
@@ -673,6 +683,21 @@ impl Lifecycle {
 
     pub(crate) fn registry(&self) -> &Registry {
         &self.state.probes
+    }
+
+    /// This lifecycle for a reader that only follows it, and does not keep
+    /// it changeable.
+    pub(crate) fn view(&self) -> Lifecycle {
+        Lifecycle {
+            state: Arc::clone(&self.state),
+            _handle: None,
+        }
+    }
+
+    /// A receiver closed once no lifecycle that can change anything is
+    /// left.
+    pub(crate) fn handles(&self) -> watch::Receiver<()> {
+        self.state.handles.clone()
     }
 }
 

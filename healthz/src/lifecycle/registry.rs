@@ -1,11 +1,11 @@
 //! The probes registered with a lifecycle by the readers built from them:
 //! what the app's health view reads.
 
-use std::fmt;
 use std::sync::{Arc, Weak};
 
 use tokio::sync::watch;
 
+use crate::base::kind::Probe;
 use crate::lifecycle::Lifecycle;
 use crate::run::{Latest, Runner, State};
 
@@ -56,45 +56,11 @@ impl Registry {
 
 /// Registers both probes of a reader with `lifecycle`.
 pub(crate) fn register(lifecycle: &Lifecycle, live: &Runner, ready: &Runner) {
-    lifecycle.registry().add(Probe::Liveness, live);
-    lifecycle.registry().add(Probe::Readiness, ready);
+    lifecycle.registry().add(Probe::Live, live);
+    lifecycle.registry().add(Probe::Ready, ready);
 }
 
 /// Registers the probe of a single route.
 pub(crate) fn register_route(lifecycle: &Lifecycle, probe: Probe, runner: &Runner) {
     lifecycle.registry().add(probe, runner);
-}
-
-/// Which probe a [`ProbeState`](crate::health::ProbeState) is of.
-///
-/// The startup endpoint runs the liveness probe: its runs are the liveness
-/// probe's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Probe {
-    /// `#[healthz::live]`, or [`Healthz::live`](crate::Healthz::live).
-    Liveness,
-    /// `#[healthz::ready]`, or [`Healthz::ready`](crate::Healthz::ready).
-    Readiness,
-}
-
-impl Probe {
-    /// `"live"` or `"ready"`, as in the endpoints' paths and the metrics'
-    /// `probe` label.
-    ///
-    /// ```
-    /// assert_eq!(healthz::health::Probe::Readiness.as_str(), "ready");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Probe::Liveness => "live",
-            Probe::Readiness => "ready",
-        }
-    }
-}
-
-impl fmt::Display for Probe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }

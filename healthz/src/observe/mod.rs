@@ -207,7 +207,7 @@ impl Observer {
     /// them silently. The probe's state is left alone.
     pub(crate) fn arguments_rejected(&self, failures: &[Failure]) {
         for failure in failures {
-            let (probe, error) = (self.kind.name(), &failure.error);
+            let (probe, error) = (self.kind.name(), format_args!("{:#}", failure.error));
             tracing::warn!(probe, %error, "health check arguments rejected");
         }
     }
@@ -230,7 +230,7 @@ impl Observer {
             .store(!failures.is_empty(), Ordering::Relaxed);
         let now: Vec<(Option<Cow<'static, str>>, String)> = failures
             .iter()
-            .map(|failure| (failure.check.clone(), failure.error.to_string()))
+            .map(|failure| (failure.check.clone(), format!("{:#}", failure.error)))
             .collect();
         let before = std::mem::replace(&mut *lock(&self.failing), now.clone());
         let probe = self.kind.name();
@@ -238,9 +238,11 @@ impl Observer {
             if before.contains(state) {
                 continue;
             }
-            let (error, message) = match failure.warn_only {
-                false => (&failure.error, "health check failed"),
-                true => (&failure.error, "health check degraded"),
+            // The whole chain, which only the log may hold.
+            let error = format_args!("{:#}", failure.error);
+            let message = match failure.warn_only {
+                false => "health check failed",
+                true => "health check degraded",
             };
             match &failure.check {
                 Some(check) => tracing::warn!(probe, check = &**check, %error, "{message}"),

@@ -31,6 +31,7 @@ use axum::http::request::Parts;
 use crate::HealthError;
 use crate::base::checks::Outcome;
 use crate::base::kind::Kind;
+pub use crate::base::kind::Probe;
 use crate::base::options::Options;
 use crate::run::Runner;
 pub use argument::ProbeArgument;

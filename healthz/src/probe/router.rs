@@ -12,8 +12,8 @@ use tokio::net::ToSocketAddrs;
 use crate::base::kind::Kind;
 use crate::lifecycle::Gate;
 use crate::lifecycle::lifecycle;
-use crate::lifecycle::registry::{Probe, register_route};
-use crate::probe::{Live, Probes, Ready};
+use crate::lifecycle::registry::register_route;
+use crate::probe::{Live, Probe, Probes, Ready};
 use crate::serve::server::on_port;
 use crate::serve::{Assemble, CheckFn, Endpoint, Http};
 
@@ -128,7 +128,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let live = live_endpoint::<L, S>();
-    register_route(lifecycle(), Probe::Liveness, &live.runner);
+    register_route(lifecycle(), Probe::Live, &live.runner);
     live.gated(Gate::Live, lifecycle()).whole()
 }
 
@@ -153,7 +153,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let ready = ready_endpoint::<R, S>();
-    register_route(lifecycle(), Probe::Readiness, &ready.runner);
+    register_route(lifecycle(), Probe::Ready, &ready.runner);
     ready.gated(Gate::Ready, lifecycle()).whole()
 }
 
@@ -181,7 +181,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let live = live_endpoint::<L, S>();
-    register_route(lifecycle(), Probe::Liveness, &live.runner);
+    register_route(lifecycle(), Probe::Live, &live.runner);
     live.named(Kind::Startup)
         .gated(Gate::Startup, lifecycle())
         .whole()

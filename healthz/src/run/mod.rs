@@ -655,11 +655,9 @@ mod tests {
             .answer(|| async {
                 tokio::time::sleep(Duration::from_millis(80)).await;
                 let slow = tokio::time::sleep(Duration::from_millis(80));
-                Ok(Outcome::Checks(
-                    crate::Checks::new()
-                        .check("slow", slow)
-                        .timeout(Duration::from_secs(5)),
-                ))
+                Ok(Outcome::Checks(crate::Checks::new().add_check(
+                    crate::Check::new("slow", slow).with_timeout(Duration::from_secs(5)),
+                )))
             })
             .await;
         // The probe's timeout stopped it, and its title says so, the same
