@@ -408,10 +408,10 @@ pub use base::options::Options;
 pub use base::probe_result::ProbeResult;
 pub use builder::Healthz;
 pub use health::Health;
-pub use lifecycle::heartbeat::Heartbeat;
+pub use lifecycle::heartbeat::{Heartbeat, HeartbeatInUse};
 pub use lifecycle::hold::ReadinessHold;
 pub use lifecycle::shutdown::ShutdownSignal;
-pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal};
+pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal, try_shutdown_signal};
 pub use probe::router::{
     live_route, ready_route, router, router_at, serve, serve_with_state, startup_route,
 };

@@ -248,9 +248,71 @@ impl fmt::Debug for Heartbeat {
     }
 }
 
+/// A heartbeat refused by [`Lifecycle::try_heartbeat`]: a loop still beats
+/// with that name.
+///
+/// ```
+/// use std::time::Duration;
+/// let lifecycle = healthz::Lifecycle::new();
+/// let _beating = lifecycle.heartbeat("consumer", Duration::from_secs(30));
+/// let refused = lifecycle.try_heartbeat("consumer", Duration::from_secs(30)).unwrap_err();
+/// assert_eq!(refused.to_string(), "a heartbeat named \"consumer\" is already beating");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeartbeatInUse {
+    pub(crate) name: Cow<'static, str>,
+}
+
+impl HeartbeatInUse {
+    /// The name asked for.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let lifecycle = healthz::Lifecycle::new();
+    /// # let _beating = lifecycle.heartbeat("consumer", Duration::from_secs(30));
+    /// let refused = lifecycle.try_heartbeat("consumer", Duration::from_secs(30)).unwrap_err();
+    /// assert_eq!(refused.name(), "consumer");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for HeartbeatInUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a heartbeat named {:?} is already beating", self.name)
+    }
+}
+
+impl std::error::Error for HeartbeatInUse {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_still_beating_is_refused_without_a_panic_until_it_ends() {
+        let lifecycle = Lifecycle::new();
+        let period = Duration::from_secs(30);
+        let old = lifecycle.heartbeat("consumer", period);
+        let refused = lifecycle.try_heartbeat("consumer", period).unwrap_err();
+        assert_eq!(refused.name(), "consumer");
+        let other = lifecycle.try_heartbeat("indexer", period).unwrap();
+        drop(old); // ended without finish: no longer beating
+        let again = lifecycle.try_heartbeat("consumer", period).unwrap();
+        again.finish();
+        other.finish();
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "a heartbeat named \"consumer\" is already beating: give each loop a name of its own"
+    )]
+    fn heartbeat_panics_where_try_heartbeat_refuses() {
+        let lifecycle = Lifecycle::new();
+        let _old = lifecycle.heartbeat("consumer", Duration::from_secs(30));
+        let _ = lifecycle.heartbeat("consumer", Duration::from_secs(30));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_heartbeat_is_late_once_its_period_passes_without_a_beat() {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::base::sync::lock;
-use crate::lifecycle::heartbeat::{Beat, Heartbeat};
+use crate::lifecycle::heartbeat::{Beat, Heartbeat, HeartbeatInUse};
 use crate::lifecycle::hold::ReadinessHold;
 use crate::lifecycle::registry::Registry;
 use crate::lifecycle::shutdown::ShutdownSignal;
@@ -165,9 +165,41 @@ pub fn lifecycle() -> &'static Lifecycle {
 ///
 /// # Panics
 ///
-/// Outside a Tokio runtime, or if the signal handlers cannot be installed.
+/// Outside a Tokio runtime, or if the signal handlers cannot be installed:
+/// [`try_shutdown_signal`] returns that error instead.
+#[track_caller]
 pub fn shutdown_signal(drain: Duration) -> ShutdownSignal {
     lifecycle().shutdown_signal(drain)
+}
+
+/// [`shutdown_signal`] for the process-wide [`lifecycle()`], with an error
+/// instead of a panic when the signal handlers cannot be installed, as
+/// tokio's `signal()` returns one.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// # #[healthz::live] fn liveness() {}
+/// # #[healthz::ready] fn readiness() {}
+///
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<()> {
+///     let app: axum::Router = healthz::router();
+///     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+///     let shutdown = healthz::try_shutdown_signal(Duration::from_secs(15))?;
+///     healthz::lifecycle().mark_started();
+///     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+/// }
+/// ```
+///
+/// # Errors
+///
+/// The operating system's error if a signal handler cannot be installed.
+///
+/// # Panics
+///
+/// Outside a Tokio runtime.
+pub fn try_shutdown_signal(drain: Duration) -> std::io::Result<ShutdownSignal> {
+    lifecycle().try_shutdown_signal(drain)
 }
 
 impl Lifecycle {
@@ -380,7 +412,47 @@ impl Lifecycle {
     ///
     /// If `name` is empty, `period` is zero, or a heartbeat of that name is
     /// still beating: each is a mistake in the app's code.
+    /// [`try_heartbeat`](Self::try_heartbeat) returns the last as an error.
+    #[track_caller]
     pub fn heartbeat(&self, name: impl Into<Cow<'static, str>>, period: Duration) -> Heartbeat {
+        match self.try_heartbeat(name, period) {
+            Ok(heartbeat) => heartbeat,
+            Err(in_use) => panic!("{in_use}: give each loop a name of its own"),
+        }
+    }
+
+    /// [`heartbeat`](Self::heartbeat), refusing a name that a loop still
+    /// beats with an error instead of a panic: for a supervisor that
+    /// restarts a loop while the old one may still be stopping, and tries
+    /// again once it has finished or dropped its heartbeat.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let old = lifecycle.heartbeat("consumer", Duration::from_secs(30));
+    /// let refused = lifecycle.try_heartbeat("consumer", Duration::from_secs(30)).unwrap_err();
+    /// assert_eq!(refused.name(), "consumer");
+    /// old.finish();
+    /// let new = lifecycle.try_heartbeat("consumer", Duration::from_secs(30))?;
+    /// # new.finish();
+    /// # Ok::<(), healthz::HeartbeatInUse>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`HeartbeatInUse`](crate::HeartbeatInUse) while a heartbeat of that
+    /// name is still beating.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is empty or `period` is zero.
+    #[track_caller]
+    pub fn try_heartbeat(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        period: Duration,
+    ) -> Result<Heartbeat, HeartbeatInUse> {
         let name = name.into();
         assert!(
             !name.is_empty(),
@@ -390,17 +462,16 @@ impl Lifecycle {
             !period.is_zero(),
             "the {name} heartbeat needs a period above zero, such as Duration::from_secs(30)"
         );
-        let beat = Arc::new(Beat::new(name, period));
         let mut signals = self.signals();
-        assert!(
-            !(signals.heartbeats.iter()).any(|other| other.is_beating() && other.name == beat.name),
-            "a heartbeat named {:?} is already beating: give each loop a name of its own",
-            beat.name
-        );
+        if (signals.heartbeats.iter()).any(|other| other.is_beating() && other.name == name) {
+            return Err(HeartbeatInUse { name });
+        }
+        let beat = Arc::new(Beat::new(name, period));
         signals.heartbeats.push(beat.clone());
         self.state.watching.store(true, Ordering::Release);
+        drop(signals);
         self.changed();
-        Heartbeat::new(beat, self.clone())
+        Ok(Heartbeat::new(beat, self.clone()))
     }
 
     /// Stops watching a finished heartbeat.
@@ -422,7 +493,10 @@ impl Lifecycle {
     /// let lifecycle = healthz::Lifecycle::new();
     /// lifecycle.mark_broken("The schema version is newer than this build");
     /// lifecycle.mark_broken("Something else");
-    /// assert_eq!(lifecycle.broken_reason(), Some("The schema version is newer than this build"));
+    /// assert_eq!(
+    ///     lifecycle.broken_reason().as_deref(),
+    ///     Some("The schema version is newer than this build")
+    /// );
     /// ```
     pub fn mark_broken(&self, reason: impl Into<Cow<'static, str>>) {
         let mut first = false;
@@ -436,12 +510,28 @@ impl Lifecycle {
         }
     }
 
-    /// The reason given to [`mark_broken`](Self::mark_broken), once it is.
+    /// The reason given to [`mark_broken`](Self::mark_broken), once it is,
+    /// as [`not_ready_reason`](Self::not_ready_reason) gives its own.
     ///
     /// ```
     /// assert_eq!(healthz::Lifecycle::new().broken_reason(), None);
     /// ```
-    pub fn broken_reason(&self) -> Option<&str> {
+    pub fn broken_reason(&self) -> Option<Cow<'static, str>> {
+        self.state.broken.get().cloned()
+    }
+
+    /// Whether [`mark_broken`](Self::mark_broken) was called.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// lifecycle.mark_broken("Out of file descriptors");
+    /// assert!(lifecycle.is_broken());
+    /// ```
+    pub fn is_broken(&self) -> bool {
+        self.broken().is_some()
+    }
+
+    fn broken(&self) -> Option<&str> {
         self.state.broken.get().map(|reason| &**reason)
     }
 
@@ -513,10 +603,42 @@ impl Lifecycle {
     ///
     /// # Panics
     ///
-    /// Outside a Tokio runtime, or if the signal handlers cannot be installed.
+    /// Outside a Tokio runtime, or if the signal handlers cannot be
+    /// installed: [`try_shutdown_signal`](Self::try_shutdown_signal)
+    /// returns that error instead.
+    #[track_caller]
     pub fn shutdown_signal(&self, drain: Duration) -> ShutdownSignal {
-        let signals = OsSignals::install().expect("install the shutdown signals' handlers");
-        ShutdownSignal::new(self, signals, drain)
+        match self.try_shutdown_signal(drain) {
+            Ok(signal) => signal,
+            Err(error) => panic!("the shutdown signals' handlers cannot be installed: {error}"),
+        }
+    }
+
+    /// [`shutdown_signal`](Self::shutdown_signal), with an error instead of
+    /// a panic when the signal handlers cannot be installed, as tokio's
+    /// `signal()` returns one.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// # #[tokio::main]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let shutdown = lifecycle.try_shutdown_signal(Duration::from_secs(15))?;
+    /// shutdown.await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error if a signal handler cannot be
+    /// installed.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime.
+    pub fn try_shutdown_signal(&self, drain: Duration) -> std::io::Result<ShutdownSignal> {
+        Ok(ShutdownSignal::new(self, OsSignals::install()?, drain))
     }
 
     /// Waits for a first signal, drains, and returns early on a second;
@@ -608,7 +730,7 @@ impl Lifecycle {
         let failing = (checks.iter())
             .filter(|entry| entry.status == Status::Fail)
             .filter_map(|entry| entry.title.clone());
-        let title = (self.broken_reason().map(str::to_owned))
+        let title = (self.broken().map(str::to_owned))
             .or(said.map(Cow::into_owned))
             .or_else(|| failing.into_iter().next())?;
         Some(Report {
@@ -650,7 +772,7 @@ impl Lifecycle {
             duration: None,
         };
         let mut entries = Vec::new();
-        if let Some(reason) = self.broken_reason() {
+        if let Some(reason) = self.broken() {
             entries.push(entry("broken".to_owned(), Some(reason)));
         }
         let signals = self.signals();
