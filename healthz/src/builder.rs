@@ -18,6 +18,7 @@ use tokio::net::ToSocketAddrs;
 use crate::Options;
 use crate::base::checks::{IntoOutcome, Outcome};
 use crate::base::kind::Kind;
+use crate::base::sealed;
 use crate::lifecycle::{Lifecycle, lifecycle};
 use crate::probe::ProbeArgument;
 use crate::run::{Evaluation, Runner};
@@ -393,6 +394,8 @@ impl<L, R> Healthz<L, R> {
 /// fn has_live<L: healthz::builder::LiveGiven<()>, R>(_: &healthz::Healthz<L, R>) {}
 /// has_live(&healthz::Healthz::new().live(|| ()));
 /// ```
+///
+/// Sealed: only the builder's probes implement it.
 #[diagnostic::on_unimplemented(
     message = "no liveness probe was given: call `.live(...)` before `.router()`",
     label = "this needs a liveness probe"
@@ -406,6 +409,8 @@ pub trait LiveGiven<S>: GivenProbe<S> {}
 /// fn has_ready<L, R: healthz::builder::ReadyGiven<()>>(_: &healthz::Healthz<L, R>) {}
 /// has_ready(&healthz::Healthz::new().ready(|| async { true }));
 /// ```
+///
+/// Sealed: only the builder's probes implement it.
 #[diagnostic::on_unimplemented(
     message = "no readiness probe was given: call `.ready(...)` before `.router()`",
     label = "this needs a readiness probe"
@@ -422,13 +427,15 @@ impl<S, F: ProbeFnFor<M, S>, M> ReadyGiven<S> for Given<F, M> {}
 #[doc(hidden)]
 // Its method is the crate's alone: it names crate-private types.
 #[allow(private_interfaces, private_bounds)]
-pub trait GivenProbe<S> {
+pub trait GivenProbe<S>: sealed::Given {
     /// The probe's endpoint, sharing its one runner.
     #[doc(hidden)]
     fn endpoint(&self, kind: Kind) -> Endpoint<impl CheckFn<S>>
     where
         S: Clone + Send + Sync + 'static;
 }
+
+impl<F, M> sealed::Given for Given<F, M> {}
 
 #[allow(private_interfaces, private_bounds)]
 impl<S, F, M> GivenProbe<S> for Given<F, M>
@@ -470,7 +477,10 @@ where
     label = "not a probe function",
     note = "a probe is a sync or `async` function or closure taking request-parts extractors and returning `()`, `bool`, `Result<(), E>` or `healthz::Checks`"
 )]
-pub trait ProbeFn<M>: Clone + Send + Sync + 'static {}
+///
+/// Sealed: every function and closure of that shape implements it, and
+/// nothing else can.
+pub trait ProbeFn<M>: Clone + Send + Sync + 'static + sealed::ProbeFn<M> {}
 
 /// A [`ProbeFn`] whose arguments can be extracted in an app whose state is
 /// `S`; implemented with `ProbeFn`, never by hand.
@@ -512,6 +522,12 @@ impl<Args> fmt::Debug for Awaits<Args> {
 
 macro_rules! probe_fn {
     ($($arg:ident),*) => {
+        impl<F, Out, $($arg,)*> sealed::ProbeFn<Returns<($($arg,)*)>> for F
+        where
+            F: Fn($($arg),*) -> Out,
+        {
+        }
+
         impl<F, Out, $($arg,)*> ProbeFn<Returns<($($arg,)*)>> for F
         where
             F: Fn($($arg),*) -> Out + Clone + Send + Sync + 'static,
@@ -537,6 +553,13 @@ macro_rules! probe_fn {
                 }
                 Ok(self($($arg),*).into_outcome())
             }
+        }
+
+        impl<F, Fut, $($arg,)*> sealed::ProbeFn<Awaits<($($arg,)*)>> for F
+        where
+            F: Fn($($arg),*) -> Fut,
+            Fut: Future,
+        {
         }
 
         impl<F, Fut, $($arg,)*> ProbeFn<Awaits<($($arg,)*)>> for F

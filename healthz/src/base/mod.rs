@@ -7,4 +7,5 @@ pub(crate) mod error;
 pub(crate) mod kind;
 pub(crate) mod options;
 pub(crate) mod probe_result;
+pub(crate) mod sealed;
 pub(crate) mod sync;

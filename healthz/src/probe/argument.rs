@@ -11,6 +11,7 @@ use axum::http::request::Parts;
 use axum::response::IntoResponse;
 
 use crate::HealthError;
+use crate::base::sealed;
 
 /// Extracts a probe argument of type `T` from a request to a router whose
 /// state is `Self`.
@@ -32,7 +33,10 @@ use crate::HealthError;
 /// can_extract::<(), HeaderMap>();
 /// can_extract::<u32, State<u32>>();
 /// ```
-pub trait ProbeArgument<T>: Send + Sync {
+///
+/// Sealed: every [`FromRequestParts`] type is one already, and nothing else
+/// can be; implement `FromRequestParts` for an extractor of your own.
+pub trait ProbeArgument<T>: Send + Sync + sealed::Argument<T> {
     /// Extracts `T`; a rejection fails the probe without answering the
     /// rejection's own text, which is logged instead.
     ///
@@ -52,6 +56,8 @@ pub trait ProbeArgument<T>: Send + Sync {
         state: &Self,
     ) -> impl Future<Output = Result<T, HealthError>> + Send;
 }
+
+impl<S, T> sealed::Argument<T> for S where T: FromRequestParts<S> {}
 
 impl<S, T> ProbeArgument<T> for S
 where

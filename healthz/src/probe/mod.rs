@@ -56,6 +56,11 @@ pub struct Probes {
 
 /// The liveness probe: implemented by `#[healthz::live]`, not by hand.
 ///
+/// It cannot be sealed, as the attribute implements it in the app's crate;
+/// its hidden `check` and `cell`, and everything in `healthz::__private`
+/// that the expansion names, are outside semver and may change in any
+/// release.
+///
 /// `M` is a marker type private to one attribute expansion and `S` is the
 /// router's state type. The implementation exists for every `S` from which
 /// the probe's arguments can be extracted.
@@ -103,6 +108,11 @@ pub trait Live<M, S> {
 }
 
 /// The readiness probe: implemented by `#[healthz::ready]`, not by hand.
+///
+/// It cannot be sealed, as the attribute implements it in the app's crate;
+/// its hidden `check` and `cell`, and everything in `healthz::__private`
+/// that the expansion names, are outside semver and may change in any
+/// release.
 ///
 /// `M` is a marker type private to one attribute expansion and `S` is the
 /// router's state type. The implementation exists for every `S` from which
