@@ -236,3 +236,12 @@ async fn builder_probes_keep_timeouts_caching_and_panic_isolation() {
         r#"{"status": 503, "title": "The live check panicked"}"#
     );
 }
+
+#[test]
+#[should_panic(
+    expected = "a healthz prefix starts with `/`, got \"internal\": write \"/internal\""
+)]
+fn a_prefix_is_refused_where_it_is_given() {
+    // No router is built: the setter refuses it.
+    let _ = Healthz::new().prefix("internal");
+}

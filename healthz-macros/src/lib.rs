@@ -27,7 +27,9 @@ use kind::Kind;
 /// it is refreshed) and `blocking` (a sync probe runs on the blocking
 /// thread pool). Durations are written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
 ///
-/// [`healthz::Options`]: https://docs.rs/healthz/latest/healthz/struct.Options.html
+// The page of the healthz release these macros come with: they are always
+// used at their own version.
+#[doc = concat!("[`healthz::Options`]: https://docs.rs/healthz/", env!("CARGO_PKG_VERSION"), "/healthz/struct.Options.html")]
 ///
 /// ```
 /// #[healthz::live]
@@ -56,7 +58,9 @@ pub fn live(args: TokenStream, item: TokenStream) -> TokenStream {
 /// it is refreshed) and `blocking` (a sync probe runs on the blocking
 /// thread pool). Durations are written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
 ///
-/// [`healthz::Options`]: https://docs.rs/healthz/latest/healthz/struct.Options.html
+// The page of the healthz release these macros come with: they are always
+// used at their own version.
+#[doc = concat!("[`healthz::Options`]: https://docs.rs/healthz/", env!("CARGO_PKG_VERSION"), "/healthz/struct.Options.html")]
 ///
 /// ```
 /// use axum::extract::State;

@@ -246,8 +246,16 @@ impl<L, R> Healthz<L, R> {
     ///     .prefix("/internal/health")
     ///     .router();
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `prefix` is not empty and does not start with `/`, here rather
+    /// than when the router is built.
+    #[track_caller]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        let prefix = prefix.into();
+        crate::serve::check_prefix(&prefix);
+        self.prefix = prefix;
         self
     }
 
@@ -298,7 +306,9 @@ impl<L, R> Healthz<L, R> {
     ///
     /// # Panics
     ///
-    /// If the prefix is not empty and does not start with `/`.
+    /// If the [`Options`] of a probe ask for
+    /// [`with_blocking`](Options::with_blocking) and the probe is `async`:
+    /// only a sync probe can run on the blocking thread pool.
     pub fn router<S>(&self) -> Router<S>
     where
         L: LiveGiven<S>,

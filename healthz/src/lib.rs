@@ -301,7 +301,7 @@
 //!
 //! # gRPC health checking
 //!
-//! With the `grpc` feature, [`grpc::router()`](crate::grpc), merged beside
+//! With the `grpc` feature, `healthz::grpc::router()`, merged beside
 //! [`router()`], serves `grpc.health.v1.Health` from the same probes:
 //! `liveness`, `readiness` (and `""`) and `startup` answer `SERVING` or
 //! `NOT_SERVING` exactly as `/healthz/live`, `/healthz/ready` and

@@ -70,9 +70,8 @@ pub struct Checks {
 ///
 /// Its key is what `?exclude=` and `/healthz/ready/<key>` match, and what
 /// the body and the logs call it: keep it short and URL-safe, such as
-/// `database`. (A ready-made check's [display
-/// name](crate::deps::Sql::display_name) is another thing: the text its
-/// failures give as their title.)
+/// `database`. (A ready-made check's display name, from `healthz::deps`,
+/// is another thing: the text its failures give as their title.)
 ///
 /// ```
 /// use std::time::Duration;

@@ -109,7 +109,9 @@ impl Options {
     /// past its timeout, and at most one blocking thread per probe is ever
     /// held by it (while a call overruns, the probe answers its timeout
     /// title without starting another). A sync probe without it runs
-    /// inline, which is cheaper. The builder refuses it on an `async` probe.
+    /// inline, which is cheaper. Given to an `async` probe, it makes
+    /// [`Healthz::router`](crate::Healthz::router) panic: only a sync call
+    /// can run on that pool.
     ///
     /// ```
     /// let options = healthz::Options::DEFAULT.with_blocking();

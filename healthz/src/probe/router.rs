@@ -80,6 +80,7 @@ where
 /// # Panics
 ///
 /// If `prefix` is not empty and does not start with `/`.
+#[track_caller]
 pub fn router_at<L, R, S>(prefix: &str) -> Router<S>
 where
     Probes: Live<L, S> + Ready<R, S>,
@@ -87,6 +88,7 @@ where
     R: 'static,
     S: Clone + Send + Sync + 'static,
 {
+    crate::serve::check_prefix(prefix);
     attributed::<L, R, S, _>(prefix, Http)
 }
 

@@ -88,6 +88,16 @@ impl<S> Assemble<S> for Http {
     }
 }
 
+/// Refuses a prefix that is neither empty nor a path, where it is given,
+/// as axum's `nest` does.
+#[track_caller]
+pub(crate) fn check_prefix(prefix: &str) {
+    assert!(
+        prefix.is_empty() || prefix.starts_with('/'),
+        "a healthz prefix starts with `/`, got {prefix:?}: write \"/{prefix}\""
+    );
+}
+
 /// The probe routes under `prefix`, whichever way the probes were given.
 pub(crate) fn assemble<S, FL, FR>(
     prefix: &str,
@@ -101,10 +111,6 @@ where
     FR: CheckFn<S>,
 {
     let prefix = prefix.trim_end_matches('/');
-    assert!(
-        prefix.is_empty() || prefix.starts_with('/'),
-        "a healthz prefix starts with `/`, got {prefix:?}"
-    );
     register(lifecycle, &live.runner, &ready.runner);
     let startup = live.named(Kind::Startup).gated(Gate::Startup, lifecycle);
     let (live, ready) = (
