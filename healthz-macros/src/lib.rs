@@ -6,6 +6,8 @@ mod errors;
 mod expand;
 mod kind;
 mod parse;
+#[cfg(test)]
+mod properties;
 mod validate;
 
 use proc_macro::TokenStream;
