@@ -245,3 +245,27 @@ fn a_prefix_is_refused_where_it_is_given() {
     // No router is built: the setter refuses it.
     let _ = Healthz::new().prefix("internal");
 }
+
+/// Found by tests/endpoint_properties.rs: a check name that is not UTF-8
+/// once decoded was answered 400 by axum's `Path`, a status the endpoints
+/// never give. It names no check, so it is answered as an unknown one.
+#[tokio::test]
+async fn a_check_name_that_is_not_utf8_is_unknown_not_a_bad_request() {
+    let app = Healthz::new()
+        .live(|| ())
+        .ready(|| Checks::new().check("database", async { true }))
+        .lifecycle(Lifecycle::new())
+        .router();
+    let addr = serve(app).await;
+    let reply = get(addr, "/healthz/ready/%FF%FE").await;
+    assert_eq!(reply.status, 404, "{}", reply.text());
+    assert_eq!(
+        reply.text(),
+        get(addr, "/healthz/ready/nope")
+            .await
+            .text()
+            .replace("nope", r"\ufffd\ufffd")
+    );
+    let reply = get(addr, "/healthz/%FF").await;
+    assert_eq!(reply.status, 404, "{}", reply.text());
+}

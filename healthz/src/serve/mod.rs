@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
+use axum::http::Uri;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
@@ -128,7 +130,11 @@ where
     } else {
         router.route(
             &format!("{prefix}/{{name}}"),
-            get(|Path(name): Path<String>| async move { response::not_setup(&name) }),
+            get(
+                |name: Result<Path<String>, PathRejection>, uri: Uri| async move {
+                    response::not_setup(&request::segment(name, &uri))
+                },
+            ),
         )
     }
 }
@@ -256,7 +262,10 @@ impl<F> Endpoint<F> {
     {
         let endpoint = Arc::new(self.clone());
         get(
-            move |State(state): State<S>, Path(check): Path<String>, request: Request| {
+            move |State(state): State<S>,
+                  check: Result<Path<String>, PathRejection>,
+                  request: Request| {
+                let check = request::segment(check, request.uri());
                 Answering::new(endpoint.clone(), state, request, Some(check))
             },
         )

@@ -1,6 +1,8 @@
 //! What a probe request asks for, beyond the probe itself.
 
-use axum::extract::Query;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query};
+use axum::http::Uri;
 use axum::http::header::ACCEPT;
 use axum::http::request::Parts;
 
@@ -16,6 +18,32 @@ pub(crate) enum Format {
     Verbose,
     /// `Accept: application/health+json`.
     HealthJson,
+}
+
+/// The path's last segment, as axum decoded it; or, where it is not
+/// UTF-8 once decoded (`%FF`), decoded with replacement characters, so that
+/// it names no check and is answered 404 like any unknown name, not 400.
+pub(crate) fn segment(decoded: Result<Path<String>, PathRejection>, uri: &Uri) -> String {
+    if let Ok(Path(segment)) = decoded {
+        return segment;
+    }
+    let raw = uri.path().rsplit('/').next().unwrap_or_default().as_bytes();
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut at = 0;
+    while at < raw.len() {
+        let hex = |byte: u8| (byte as char).to_digit(16);
+        if let [b'%', high, low, ..] = raw[at..] {
+            if let (Some(high), Some(low)) = (hex(high), hex(low)) {
+                // Two hex digits: below 256.
+                bytes.push((high * 16 + low) as u8);
+                at += 3;
+                continue;
+            }
+        }
+        bytes.push(raw[at]);
+        at += 1;
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Reads `?verbose`, `?exclude=<name>` (repeatable) and the `Accept` header.
