@@ -6,13 +6,30 @@
 //! a run under way, or when such a run ends.
 
 use std::pin::pin;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Notify;
 
+// The state word and its lock are loom's under `--cfg healthz_loom`, so that the
+// models below check every interleaving of this code. The hand-over of how
+// the run ended (`OnceLock`) and the wake-up (tokio's `Notify`) are not
+// modelled.
+#[cfg(not(healthz_loom))]
 use crate::base::sync::lock;
 use crate::run::Answer;
+#[cfg(healthz_loom)]
+use loom::sync::Mutex;
+#[cfg(healthz_loom)]
+use loom::sync::atomic::{AtomicU8, Ordering};
+#[cfg(not(healthz_loom))]
+use std::sync::Mutex;
+#[cfg(not(healthz_loom))]
+use std::sync::atomic::{AtomicU8, Ordering};
+
+#[cfg(healthz_loom)]
+fn lock<T>(mutex: &Mutex<T>) -> loom::sync::MutexGuard<'_, T> {
+    mutex.lock().expect("a model's lock is never poisoned")
+}
 
 const IDLE: u8 = 0;
 const RUNNING: u8 = 1;
@@ -106,7 +123,7 @@ impl Flight {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(healthz_loom)))]
 mod tests {
     use super::*;
 
@@ -131,5 +148,134 @@ mod tests {
         assert!(matches!(first.ended.get(), Some(Ended::Dropped)));
         assert!(flight.join().is_none(), "the run ended");
         assert!(flight.try_lead(), "and the next can start");
+    }
+}
+
+/// Every interleaving of requesters around the flight, checked by loom:
+/// `RUSTFLAGS="--cfg healthz_loom" cargo test -p healthz --lib --release loom`.
+#[cfg(all(test, healthz_loom))]
+mod loom_models {
+    use std::sync::Arc as StdArc;
+
+    use loom::sync::Arc;
+    use loom::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::report::Report;
+
+    /// What the model's runs share: the flight, how many runs are under
+    /// way and have ended, and the answers that name their run.
+    struct Model {
+        flight: Flight,
+        running: AtomicUsize,
+        started: AtomicUsize,
+        ended: AtomicUsize,
+    }
+
+    /// The answer of run `n`: its title is the run's number.
+    fn answer(n: usize) -> Ended {
+        Ended::Shared(StdArc::new(Answer::new(Report {
+            title: Some(n.to_string()),
+            ..Report::default()
+        })))
+    }
+
+    fn run_of(ended: &Ended) -> Option<usize> {
+        match ended {
+            Ended::Shared(answer) | Ended::Own(answer) => {
+                answer.report.title.as_ref()?.parse().ok()
+            }
+            Ended::Dropped => None,
+        }
+    }
+
+    /// A requester as the runner is one: it leads a run if none is under
+    /// way, else joins the one under way, else looks again. A leader's run
+    /// ends as `how` says.
+    fn request(model: &Model, how: fn(usize) -> Ended) -> Option<(usize, StdArc<Waiters>)> {
+        loop {
+            if model.flight.try_lead() {
+                assert_eq!(
+                    model.running.fetch_add(1, Ordering::SeqCst),
+                    0,
+                    "two runs at once"
+                );
+                let n = model.started.fetch_add(1, Ordering::SeqCst);
+                model.running.fetch_sub(1, Ordering::SeqCst);
+                model.flight.end(|| how(n));
+                model.ended.fetch_add(1, Ordering::SeqCst);
+                return None;
+            }
+            // Runs that ended before the request joined: the one it joins,
+            // if any, is later.
+            let before = model.ended.load(Ordering::SeqCst);
+            if let Some(waiters) = model.flight.join() {
+                return Some((before, waiters));
+            }
+            loom::thread::yield_now();
+        }
+    }
+
+    /// Checks every interleaving of `count` requesters with at most
+    /// `preemptions` forced switches between threads: loom's bound, which
+    /// keeps a model of three threads that retry in a loop to seconds.
+    fn requesters(count: usize, preemptions: usize, how: fn(usize) -> Ended) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(preemptions);
+        builder.check(move || {
+            let model = Arc::new(Model {
+                flight: Flight::new(),
+                running: AtomicUsize::new(0),
+                started: AtomicUsize::new(0),
+                ended: AtomicUsize::new(0),
+            });
+            let threads: Vec<_> = (0..count)
+                .map(|_| {
+                    let model = model.clone();
+                    loom::thread::spawn(move || request(&model, how))
+                })
+                .collect();
+            // Every thread first: the leader of a run that one joined may be
+            // any of them.
+            let joined: Vec<_> = (threads.into_iter())
+                .filter_map(|thread| thread.join().unwrap())
+                .collect();
+            for (before, waiters) in joined {
+                // The run it joined has ended by now: its waiters hold how.
+                let ended = waiters
+                    .ended
+                    .get()
+                    .expect("a joined run hands over its end");
+                if let Some(run) = run_of(ended) {
+                    assert!(
+                        run >= before,
+                        "run {run} joined after {before} runs had ended"
+                    );
+                }
+            }
+            assert!(
+                model.flight.try_lead(),
+                "the flight is idle once every run ended"
+            );
+        });
+    }
+
+    #[test]
+    fn loom_three_requesters_share_one_run_at_a_time() {
+        requesters(2, 4, answer);
+        requesters(3, 3, answer);
+    }
+
+    #[test]
+    fn loom_three_requesters_around_a_run_that_fails_for_its_leader_alone() {
+        requesters(3, 3, |n| match answer(n) {
+            Ended::Shared(answer) => Ended::Own(answer),
+            other => other,
+        });
+    }
+
+    #[test]
+    fn loom_three_requesters_around_an_abandoned_run() {
+        requesters(3, 3, |_| Ended::Dropped);
     }
 }
