@@ -43,8 +43,8 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -63,7 +63,7 @@ use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
 use crate::Healthz;
 use crate::base::kind::Kind;
-use crate::base::sync::lock;
+use crate::base::sync::{Mutex, lock};
 use crate::builder::{LiveGiven, ReadyGiven};
 use crate::lifecycle::registry::register;
 use crate::lifecycle::{Gate, Lifecycle};

@@ -4,11 +4,11 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::base::sync::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use crate::lifecycle::Lifecycle;
 
 /// A background loop's proof of life, made by
@@ -106,15 +106,25 @@ impl Beat {
     }
 
     /// Reads the beats since the last look, and logs a change between late
-    /// and beating once.
+    /// and beating once. The lifecycle's lock is held: one reader at a time.
     pub(crate) fn standing(&self) -> Standing {
+        self.standing_at(|| u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// [`standing`](Beat::standing) at `now`, in milliseconds after
+    /// `created`: the models give their own clock.
+    fn standing_at(&self, now: impl FnOnce() -> u64) -> Standing {
         match self.end.load(Ordering::Acquire) {
             DROPPED => return Standing::Ended { panicked: false },
             PANICKED => return Standing::Ended { panicked: true },
             _ => {}
         }
-        let age = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if self.beaten.swap(false, Ordering::Relaxed) {
+        let beaten = self.beaten.swap(false, Ordering::Relaxed);
+        // The clock is read after the beats are taken, so that a beat taken
+        // is never dated before it was made: read before, a beat made in
+        // between would be dated early, and could make a beating loop late.
+        let age = now();
+        if beaten {
             self.seen.store(age, Ordering::Relaxed);
         }
         let silent = Duration::from_millis(age.saturating_sub(self.seen.load(Ordering::Relaxed)));
@@ -326,5 +336,66 @@ mod tests {
         );
         beat.beaten.store(true, Ordering::Relaxed);
         assert!(matches!(beat.standing(), Standing::Beating));
+    }
+}
+
+/// Every interleaving of a beating loop and the reads of its heartbeat,
+/// checked by loom:
+/// `RUSTFLAGS="--cfg healthz_loom" cargo test -p healthz --lib --release loom`.
+#[cfg(all(test, healthz_loom))]
+mod loom_models {
+    use loom::sync::Arc;
+
+    use super::*;
+    use crate::base::sync::{Mutex, lock};
+
+    /// A loop that beats at each tick of the model's clock, one tick apart,
+    /// and a reader that reads its heartbeat twice while it beats: a read
+    /// never finds the loop late while its last beat is within the period.
+    #[test]
+    fn loom_a_beat_racing_a_read_never_fails_a_beating_loop() {
+        const PERIOD: u64 = 1;
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let beat = Arc::new(Beat::new("consumer".into(), Duration::from_millis(PERIOD)));
+            // The clock in milliseconds, behind a lock as time is ordered
+            // with what happens in each thread.
+            let clock = Arc::new(Mutex::new(0u64));
+            // The tick of the last beat made, published after it.
+            let made = Arc::new(AtomicU64::new(0));
+            let beating = {
+                let (beat, clock, made) = (beat.clone(), clock.clone(), made.clone());
+                loom::thread::spawn(move || {
+                    for tick in 1..=2 {
+                        *lock(&clock) = tick;
+                        // `Heartbeat::beat` stores; the model swaps. Loom
+                        // 0.7 orders a plain store and a read-modify-write
+                        // that race it only partly, and so lets the reader's
+                        // swap read the value before a store it follows,
+                        // which the memory model forbids. A swap is ordered
+                        // as the store is for the reader.
+                        beat.beaten.swap(true, Ordering::Relaxed);
+                        made.store(tick, Ordering::Release);
+                    }
+                })
+            };
+            for _ in 0..2 {
+                // A beat the read knows of, and so one made before it began.
+                let known = made.load(Ordering::Acquire);
+                let mut now = 0;
+                let standing = beat.standing_at(|| {
+                    now = *lock(&clock);
+                    now
+                });
+                if known > 0 && now - known <= PERIOD {
+                    assert!(
+                        matches!(standing, Standing::Beating),
+                        "late at {now}, with a beat at {known}"
+                    );
+                }
+            }
+            beating.join().unwrap();
+        });
     }
 }

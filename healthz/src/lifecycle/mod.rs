@@ -12,13 +12,12 @@ pub(crate) mod shutdown;
 mod signal;
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::base::sync::lock;
+use crate::base::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
 use crate::lifecycle::heartbeat::{Beat, Heartbeat, HeartbeatInUse};
 use crate::lifecycle::hold::ReadinessHold;
 use crate::lifecycle::registry::Registry;
@@ -1017,5 +1016,79 @@ mod tests {
             .await
             .expect("resolved at the second signal")
             .unwrap();
+    }
+}
+
+/// Every interleaving of holds taken and released at once, checked by loom:
+/// `RUSTFLAGS="--cfg healthz_loom" cargo test -p healthz --lib --release loom`.
+#[cfg(all(test, healthz_loom))]
+mod loom_models {
+    use super::*;
+
+    /// With holds `before` taken, one thread releases `before[released]`
+    /// while another takes `taken` and a third reads readiness: once both
+    /// are done, readiness is held with the oldest reason left.
+    fn release_while_taking(before: &'static [&'static str], released: usize, taken: &'static str) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(move || {
+            let lifecycle = Lifecycle::new();
+            let mut holds: Vec<_> = (before.iter())
+                .map(|reason| Some(lifecycle.hold_not_ready(*reason)))
+                .collect();
+            let releasing = holds[released].take().unwrap();
+            let releaser = loom::thread::spawn(move || drop(releasing));
+            let taker = {
+                let lifecycle = lifecycle.clone();
+                loom::thread::spawn(move || lifecycle.hold_not_ready(taken))
+            };
+            let reader = {
+                let lifecycle = lifecycle.clone();
+                loom::thread::spawn(move || {
+                    let title = lifecycle.gate(Gate::Ready).and_then(|report| report.title);
+                    assert!(
+                        title.is_none_or(|title| before.contains(&&*title) || title == taken),
+                        "a reason no hold gave"
+                    );
+                })
+            };
+            releaser.join().unwrap();
+            let taken_hold = taker.join().unwrap();
+            reader.join().unwrap();
+
+            let oldest = (before.iter().enumerate())
+                .find(|&(n, _)| n != released)
+                .map_or(taken, |(_, reason)| *reason);
+            let title = lifecycle.gate(Gate::Ready).and_then(|report| report.title);
+            assert_eq!(
+                title.as_deref(),
+                Some(oldest),
+                "held, by the oldest hold left"
+            );
+            drop((holds, taken_hold));
+            assert!(
+                lifecycle.gate(Gate::Ready).is_none(),
+                "released by the last"
+            );
+        });
+    }
+
+    #[test]
+    fn loom_a_hold_released_while_another_is_taken() {
+        release_while_taking(&["Warming the cache"], 0, "Running migrations");
+    }
+
+    #[test]
+    fn loom_the_oldest_reason_is_left_when_a_later_hold_is_released() {
+        release_while_taking(
+            &["Warming the cache", "Reindexing"],
+            1,
+            "Running migrations",
+        );
+        release_while_taking(
+            &["Warming the cache", "Reindexing"],
+            0,
+            "Running migrations",
+        );
     }
 }

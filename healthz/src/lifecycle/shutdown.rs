@@ -11,10 +11,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::base::sync::Ordering;
 use crate::lifecycle::Lifecycle;
 use crate::lifecycle::signal::Signals;
 

@@ -10,7 +10,6 @@
 //! `report`.
 
 use std::borrow::Cow;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use crate::base::kind::Kind;
-use crate::base::sync::lock;
+use crate::base::sync::{Mutex, lock};
 use crate::report::{Cause, Failure, Report, Status};
 
 #[cfg(feature = "metrics")]

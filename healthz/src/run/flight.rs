@@ -10,26 +10,12 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Notify;
 
-// The state word and its lock are loom's under `--cfg healthz_loom`, so that the
-// models below check every interleaving of this code. The hand-over of how
-// the run ended (`OnceLock`) and the wake-up (tokio's `Notify`) are not
-// modelled.
-#[cfg(not(healthz_loom))]
-use crate::base::sync::lock;
+// The state word and its lock are loom's under `--cfg healthz_loom`
+// (`base::sync`), so that the models below check every interleaving of this
+// code. The hand-over of how the run ended (`OnceLock`) and the wake-up
+// (tokio's `Notify`) are not modelled.
+use crate::base::sync::{AtomicU8, Mutex, Ordering, lock};
 use crate::run::Answer;
-#[cfg(healthz_loom)]
-use loom::sync::Mutex;
-#[cfg(healthz_loom)]
-use loom::sync::atomic::{AtomicU8, Ordering};
-#[cfg(not(healthz_loom))]
-use std::sync::Mutex;
-#[cfg(not(healthz_loom))]
-use std::sync::atomic::{AtomicU8, Ordering};
-
-#[cfg(healthz_loom)]
-fn lock<T>(mutex: &Mutex<T>) -> loom::sync::MutexGuard<'_, T> {
-    mutex.lock().expect("a model's lock is never poisoned")
-}
 
 const IDLE: u8 = 0;
 const RUNNING: u8 = 1;

@@ -7,12 +7,12 @@
 //! read from that word alone.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::base::sync::{AtomicU64, Ordering};
 use crate::run::Answer;
 
 /// A probe's latest answer, as its readers watch it: it changes only when
@@ -23,8 +23,34 @@ pub(crate) struct Latest {
     pub(crate) answer: Option<Arc<Answer>>,
 }
 
-pub(crate) struct State {
-    answers: watch::Sender<Latest>,
+/// Where a state's answers go to the readers that watch them: tokio's
+/// `watch`. Loom cannot model it, so the models put a lock of loom's in its
+/// place and check the atomic word around it alone.
+pub(crate) trait Feed {
+    fn empty() -> Self;
+    /// Changes the latest answer, and notifies the watchers if `modify`
+    /// says that it changed.
+    fn send_if_modified(&self, modify: impl FnOnce(&mut Latest) -> bool);
+    /// The answer last sent.
+    fn current(&self) -> Option<Arc<Answer>>;
+}
+
+impl Feed for watch::Sender<Latest> {
+    fn empty() -> Self {
+        watch::Sender::new(Latest { answer: None })
+    }
+
+    fn send_if_modified(&self, modify: impl FnOnce(&mut Latest) -> bool) {
+        watch::Sender::send_if_modified(self, modify);
+    }
+
+    fn current(&self) -> Option<Arc<Answer>> {
+        self.borrow().answer.clone()
+    }
+}
+
+pub(crate) struct State<F = watch::Sender<Latest>> {
+    answers: F,
     /// When the latest run ended, as nanoseconds since `epoch`, and whether
     /// it answered `pass`: see [`Mark`].
     mark: AtomicU64,
@@ -61,10 +87,10 @@ impl Mark {
     }
 }
 
-impl State {
+impl<F: Feed> State<F> {
     pub(crate) fn new(pass: Arc<Answer>) -> Self {
         State {
-            answers: watch::Sender::new(Latest { answer: None }),
+            answers: F::empty(),
             mark: AtomicU64::new(0),
             epoch: Instant::now(),
             pass,
@@ -76,22 +102,24 @@ impl State {
         &self.pass
     }
 
-    /// A receiver notified when a run answers differently from the last.
-    pub(crate) fn subscribe(&self) -> watch::Receiver<Latest> {
-        self.answers.subscribe()
-    }
-
     /// The latest answer, if a run has ended, and how long ago that run
     /// ended.
     pub(crate) fn latest(&self) -> Option<(Arc<Answer>, Duration)> {
+        let (answer, ended) = self.latest_ended()?;
+        Some((answer, ended.elapsed()))
+    }
+
+    /// The latest answer, if a run has ended, and when that run ended.
+    fn latest_ended(&self) -> Option<(Arc<Answer>, Instant)> {
         let mark = Mark::read(&self.mark, Ordering::Acquire);
         let ended = self.epoch + mark.since_epoch()?;
         let answer = if mark.passed() {
             self.pass.clone()
         } else {
-            self.answers.borrow().answer.clone()?
+            // Sent before the mark was stored, so at least as new as it.
+            self.answers.current()?
         };
-        Some((answer, ended.elapsed()))
+        Some((answer, ended))
     }
 
     /// Makes `answer`, of a run that ended `at`, the latest, notifying the
@@ -113,6 +141,13 @@ impl State {
     }
 }
 
+impl State {
+    /// A receiver notified when a run answers differently from the last.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Latest> {
+        self.answers.subscribe()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,7 +162,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_latest_answer_and_its_age() {
-        let state = State::new(Arc::new(Answer::new(Report::default())));
+        let state: State = State::new(Arc::new(Answer::new(Report::default())));
         assert!(state.latest().is_none(), "no run has ended");
 
         state.store(&state.pass().clone(), Instant::now());
@@ -145,7 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_a_changed_answer_notifies() {
-        let state = State::new(Arc::new(Answer::new(Report::default())));
+        let state: State = State::new(Arc::new(Answer::new(Report::default())));
         let mut changes = state.subscribe();
         let pass = state.pass().clone();
         state.store(&pass, Instant::now());
@@ -160,5 +195,184 @@ mod tests {
         assert!(!changes.has_changed().unwrap(), "the same failure");
         state.store(&pass, Instant::now());
         assert!(changes.has_changed().unwrap(), "passes again");
+    }
+}
+
+/// Every interleaving of runs writing a state and readers reading it,
+/// checked by loom:
+/// `RUSTFLAGS="--cfg healthz_loom" cargo test -p healthz --lib --release loom`.
+/// The state word is loom's; tokio's `watch` is replaced by a lock of loom's
+/// that counts its notifications, so the wake-up itself is tokio's and not
+/// modelled.
+#[cfg(all(test, healthz_loom))]
+mod loom_models {
+    use loom::sync::Arc as ModelArc;
+
+    use super::*;
+    use crate::base::sync::{AtomicUsize, Mutex, lock};
+    use crate::report::Report;
+
+    /// The feed: the latest answer and how many times its watchers were
+    /// notified.
+    struct LockFeed(Mutex<(Latest, usize)>);
+
+    impl Feed for LockFeed {
+        fn empty() -> Self {
+            LockFeed(Mutex::new((Latest { answer: None }, 0)))
+        }
+
+        fn send_if_modified(&self, modify: impl FnOnce(&mut Latest) -> bool) {
+            let mut feed = lock(&self.0);
+            if modify(&mut feed.0) {
+                feed.1 += 1;
+            }
+        }
+
+        fn current(&self) -> Option<Arc<Answer>> {
+            lock(&self.0).0.answer.clone()
+        }
+    }
+
+    impl LockFeed {
+        fn watch(&self) -> (Option<Arc<Answer>>, usize) {
+            let feed = lock(&self.0);
+            (feed.0.answer.clone(), feed.1)
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    enum Write {
+        Pass,
+        Fail(&'static str),
+    }
+
+    struct Model {
+        state: State<LockFeed>,
+        answers: Vec<Arc<Answer>>,
+        /// How many runs have written: runs write one at a time, in turn,
+        /// as the flight has them (its own models check that).
+        turn: AtomicUsize,
+    }
+
+    impl Model {
+        /// When run `n` ended.
+        fn ended(&self, n: usize) -> Instant {
+            self.state.epoch + Duration::from_secs(n as u64 + 1)
+        }
+
+        /// Which run wrote `answer`: the latest of those that gave it.
+        fn run_of(&self, answer: &Arc<Answer>) -> usize {
+            (self.answers.iter())
+                .rposition(|written| Arc::ptr_eq(written, answer))
+                .expect("an answer that a run wrote")
+        }
+    }
+
+    /// One thread per run writing `writes` in turn, and a reader that reads
+    /// the state and watches the feed twice while they do.
+    fn runs(writes: &'static [Write]) {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(move || {
+            let state = State::<LockFeed>::new(Arc::new(Answer::new(Report::default())));
+            let answers = (writes.iter())
+                .map(|write| match write {
+                    Write::Pass => state.pass().clone(),
+                    Write::Fail(title) => Arc::new(Answer::new(Report {
+                        title: Some((*title).to_owned()),
+                        ..Report::default()
+                    })),
+                })
+                .collect();
+            let model = ModelArc::new(Model {
+                state,
+                answers,
+                turn: AtomicUsize::new(0),
+            });
+            let writers: Vec<_> = (0..writes.len())
+                .map(|n| {
+                    let model = model.clone();
+                    loom::thread::spawn(move || {
+                        while model.turn.load(Ordering::Acquire) != n {
+                            loom::thread::yield_now();
+                        }
+                        model.state.store(&model.answers[n], model.ended(n));
+                        model.turn.store(n + 1, Ordering::Release);
+                    })
+                })
+                .collect();
+            let reader = {
+                let model = model.clone();
+                loom::thread::spawn(move || {
+                    let mut newest = None;
+                    let mut watched: Vec<(Option<Arc<Answer>>, usize)> = Vec::new();
+                    for _ in 0..2 {
+                        watched.push(model.state.answers.watch());
+                        let Some((answer, ended)) = model.state.latest_ended() else {
+                            assert!(newest.is_none(), "a state read as answered, then not");
+                            continue;
+                        };
+                        let run = model.run_of(&answer);
+                        let marked = (0..writes.len())
+                            .find(|&n| model.ended(n) == ended)
+                            .expect("the time a run ended");
+                        assert!(
+                            run >= marked,
+                            "run {marked}'s time read with run {run}'s older answer"
+                        );
+                        assert!(
+                            newest <= Some((marked, run)),
+                            "read run {run} at {marked} after {newest:?}"
+                        );
+                        newest = Some((marked, run));
+                    }
+                    watched
+                })
+            };
+            for writer in writers {
+                writer.join().unwrap();
+            }
+            let watched = reader.join().unwrap();
+
+            let last = model.answers.last().unwrap();
+            let (answer, _) = model.state.latest_ended().unwrap();
+            assert!(Arc::ptr_eq(&answer, last), "the last run's answer is read");
+            let (fed, notified) = model.state.answers.watch();
+            assert!(
+                fed.is_some_and(|fed| fed.same_as(last)),
+                "the feed holds the last run's answer"
+            );
+            // Every change notified once: a watcher that saw an older answer
+            // is woken, and one that saw the latest is not woken again.
+            let changes = 1
+                + (model.answers.windows(2))
+                    .filter(|pair| !pair[0].same_as(&pair[1]))
+                    .count();
+            assert_eq!(notified, changes, "one notification per change");
+            for pair in watched.windows(2) {
+                let ((before, seen_before), (after, seen_after)) = (&pair[0], &pair[1]);
+                let same = match (before, after) {
+                    (Some(before), Some(after)) => before.same_as(after),
+                    (before, after) => before.is_none() && after.is_none(),
+                };
+                assert!(same || seen_after > seen_before, "a change not notified");
+            }
+        });
+    }
+
+    #[test]
+    fn loom_a_failure_after_a_pass_is_never_hidden() {
+        runs(&[Write::Pass, Write::Fail("down")]);
+    }
+
+    #[test]
+    fn loom_a_pass_after_a_failure_is_read_and_notified() {
+        runs(&[Write::Fail("down"), Write::Pass]);
+    }
+
+    #[test]
+    fn loom_two_failures_and_two_passes() {
+        runs(&[Write::Fail("down"), Write::Fail("still down")]);
+        runs(&[Write::Pass, Write::Pass]);
     }
 }
