@@ -297,3 +297,58 @@ async fn a_blocking_probe_and_an_async_one_that_waits_are_not_logged() {
     assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 503);
     assert!(!log.text().contains("blocked its thread"), "{}", log.text());
 }
+
+/// A log subscriber that reads the lifecycle at each event, as one that
+/// adds the app's readiness to its lines would.
+struct ReadsTheLifecycle(healthz::Lifecycle);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ReadsTheLifecycle {
+    fn on_event(&self, _: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let _ = self.0.not_ready_reason();
+    }
+}
+
+/// The lifecycle logs with its lock released: a subscriber is the app's
+/// code, and one that reads the lifecycle would otherwise wait on the lock
+/// its own thread holds.
+#[test]
+fn a_subscriber_that_reads_the_lifecycle_is_not_deadlocked_by_its_logs() {
+    use std::time::Duration;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let lifecycle = healthz::Lifecycle::new();
+    let (done, finished) = std::sync::mpsc::channel();
+    let logs = lifecycle.clone();
+    std::thread::spawn(move || {
+        let subscriber = tracing_subscriber::registry().with(ReadsTheLifecycle(logs.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let app: Router = healthz::Healthz::new()
+                    .live(|| ())
+                    .ready(|| ())
+                    .lifecycle(logs.clone())
+                    .router();
+                let addr = healthz_suite::serve(app).await;
+                drop(logs.hold_not_ready("Warming the cache"));
+                logs.mark_not_ready("Down for maintenance");
+                logs.mark_ready();
+                let beat = logs.heartbeat("consumer", Duration::from_millis(10));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Logged as late by the request that finds it so.
+                let late = healthz_suite::get(addr, "/healthz/live").await.status;
+                beat.beat();
+                let again = healthz_suite::get(addr, "/healthz/live").await.status;
+                beat.finish();
+                done.send((late, again)).unwrap();
+            });
+        });
+    });
+    let statuses = finished
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the lifecycle deadlocked a subscriber that reads it");
+    assert_eq!(statuses, (503, 200));
+}

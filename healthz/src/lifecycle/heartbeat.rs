@@ -105,8 +105,8 @@ impl Beat {
         self.end.load(Ordering::Acquire) == BEATING
     }
 
-    /// Reads the beats since the last look, and logs a change between late
-    /// and beating once. The lifecycle's lock is held: one reader at a time.
+    /// Reads the beats since the last look. The lifecycle's lock is held:
+    /// one reader at a time.
     pub(crate) fn standing(&self) -> Standing {
         self.standing_at(|| u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
@@ -128,19 +128,29 @@ impl Beat {
             self.seen.store(age, Ordering::Relaxed);
         }
         let silent = Duration::from_millis(age.saturating_sub(self.seen.load(Ordering::Relaxed)));
-        let late = silent > self.period;
+        if silent > self.period {
+            Standing::Late(silent)
+        } else {
+            Standing::Beating
+        }
+    }
+
+    /// Logs a change between late and beating once. Called with the
+    /// lifecycle's lock released: the log's subscriber is the app's code,
+    /// which may read the lifecycle.
+    pub(crate) fn log_change(&self, standing: &Standing) {
+        let late = match standing {
+            Standing::Beating => false,
+            Standing::Late(_) => true,
+            Standing::Ended { .. } => return,
+        };
         if late != self.reported_late.swap(late, Ordering::Relaxed) {
             let (name, period) = (&*self.name, self.period);
-            if late {
+            if let Standing::Late(silent) = standing {
                 tracing::warn!(heartbeat = name, ?silent, ?period, "heartbeat late");
             } else {
                 tracing::info!(heartbeat = name, "heartbeat beating again");
             }
-        }
-        if late {
-            Standing::Late(silent)
-        } else {
-            Standing::Beating
         }
     }
 

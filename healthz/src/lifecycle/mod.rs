@@ -300,10 +300,11 @@ impl Lifecycle {
         let reason = reason.into();
         let mut signals = self.signals();
         if signals.not_ready.as_deref() != Some(&*reason) {
-            tracing::info!(reason = %reason, "readiness held down by the app");
-            signals.not_ready = Some(reason);
+            signals.not_ready = Some(reason.clone());
             self.state.held.store(true, Ordering::Release);
+            drop(signals);
             self.changed();
+            tracing::info!(reason = %reason, "readiness held down by the app");
         }
     }
 
@@ -318,9 +319,10 @@ impl Lifecycle {
     pub fn mark_ready(&self) {
         let mut signals = self.signals();
         if signals.not_ready.take().is_some() {
-            tracing::info!("readiness released by the app");
             self.state.held.store(signals.is_held(), Ordering::Release);
+            drop(signals);
             self.changed();
+            tracing::info!("readiness released by the app");
         }
     }
 
@@ -366,10 +368,11 @@ impl Lifecycle {
         let mut signals = self.signals();
         let id = signals.next_hold;
         signals.next_hold += 1;
-        tracing::info!(reason = %reason, "readiness held down");
-        signals.holds.push((id, reason));
+        signals.holds.push((id, reason.clone()));
         self.state.held.store(true, Ordering::Release);
+        drop(signals);
         self.changed();
+        tracing::info!(reason = %reason, "readiness held down");
         ReadinessHold::new(id, self.clone())
     }
 
@@ -378,9 +381,10 @@ impl Lifecycle {
         let mut signals = self.signals();
         if let Some(at) = signals.holds.iter().position(|(hold, _)| *hold == id) {
             let (_, reason) = signals.holds.remove(at);
-            tracing::info!(reason = %reason, "readiness hold released");
             self.state.held.store(signals.is_held(), Ordering::Release);
+            drop(signals);
             self.changed();
+            tracing::info!(reason = %reason, "readiness hold released");
         }
     }
 
@@ -775,6 +779,7 @@ impl Lifecycle {
             entries.push(entry("broken".to_owned(), Some(reason)));
         }
         let signals = self.signals();
+        let mut looked = Vec::new();
         match gate {
             Gate::Ready => {
                 for (_, reason) in &signals.holds {
@@ -789,11 +794,16 @@ impl Lifecycle {
                     if entries.iter().any(|listed| listed.name == name) {
                         continue;
                     }
-                    let title = beat.title(&beat.standing());
-                    entries.push(entry(name, title.as_deref()));
+                    let standing = beat.standing();
+                    entries.push(entry(name, beat.title(&standing).as_deref()));
+                    looked.push((beat.clone(), standing));
                 }
             }
             Gate::Live | Gate::Startup => {}
+        }
+        drop(signals);
+        for (beat, standing) in looked {
+            beat.log_change(&standing);
         }
         entries
     }
