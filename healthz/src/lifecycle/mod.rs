@@ -502,10 +502,13 @@ impl Lifecycle {
     /// );
     /// ```
     pub fn mark_broken(&self, reason: impl Into<Cow<'static, str>>) {
+        // Converted first: the app's `Into` is not called inside the cell's
+        // initialisation, which it could not re-enter.
+        let reason = reason.into();
         let mut first = false;
         let reason = self.state.broken.get_or_init(|| {
             first = true;
-            reason.into()
+            reason
         });
         if first {
             self.changed();
