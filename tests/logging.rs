@@ -352,3 +352,38 @@ fn a_subscriber_that_reads_the_lifecycle_is_not_deadlocked_by_its_logs() {
         .expect("the lifecycle deadlocked a subscriber that reads it");
     assert_eq!(statuses, (503, 200));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_heartbeat_going_late_and_beating_again_is_logged_once_each() {
+    use std::time::Duration;
+
+    let (log, _guard) = Captured::install();
+    let lifecycle = healthz::Lifecycle::new();
+    let app: Router = healthz::Healthz::new()
+        .live(|| ())
+        .ready(|| ())
+        .lifecycle(lifecycle.clone())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    // A period that three requests on 127.0.0.1 stay well within.
+    let beat = lifecycle.heartbeat("consumer", Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for _ in 0..3 {
+        assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 503);
+    }
+    beat.beat();
+    for _ in 0..3 {
+        assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 200);
+    }
+    beat.finish();
+    let text = log.text();
+    assert_eq!(log.count("heartbeat late"), 1, "{text}");
+    assert_eq!(log.count("heartbeat beating again"), 1, "{text}");
+    let late = (text.lines())
+        .find(|line| line.contains("heartbeat late"))
+        .unwrap();
+    assert!(
+        late.contains(" WARN ") && late.contains("heartbeat=\"consumer\""),
+        "{late}"
+    );
+}

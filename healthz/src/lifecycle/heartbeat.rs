@@ -135,22 +135,27 @@ impl Beat {
         }
     }
 
-    /// Logs a change between late and beating once. Called with the
-    /// lifecycle's lock released: the log's subscriber is the app's code,
-    /// which may read the lifecycle.
-    pub(crate) fn log_change(&self, standing: &Standing) {
+    /// Whether `standing` turns the heartbeat late, or beating again, since
+    /// the last look: true once per change, which the caller then logs with
+    /// [`log_turn`](Beat::log_turn).
+    pub(crate) fn has_turned(&self, standing: &Standing) -> bool {
         let late = match standing {
             Standing::Beating => false,
             Standing::Late(_) => true,
-            Standing::Ended { .. } => return,
+            Standing::Ended { .. } => return false,
         };
-        if late != self.reported_late.swap(late, Ordering::Relaxed) {
-            let (name, period) = (&*self.name, self.period);
-            if let Standing::Late(silent) = standing {
-                tracing::warn!(heartbeat = name, ?silent, ?period, "heartbeat late");
-            } else {
-                tracing::info!(heartbeat = name, "heartbeat beating again");
-            }
+        late != self.reported_late.swap(late, Ordering::Relaxed)
+    }
+
+    /// Logs a turn found by [`has_turned`](Beat::has_turned). Called with
+    /// the lifecycle's lock released: the log's subscriber is the app's
+    /// code, which may read the lifecycle.
+    pub(crate) fn log_turn(&self, standing: &Standing) {
+        let (name, period) = (&*self.name, self.period);
+        if let Standing::Late(silent) = standing {
+            tracing::warn!(heartbeat = name, ?silent, ?period, "heartbeat late");
+        } else {
+            tracing::info!(heartbeat = name, "heartbeat beating again");
         }
     }
 

@@ -782,7 +782,8 @@ impl Lifecycle {
             entries.push(entry("broken".to_owned(), Some(reason)));
         }
         let signals = self.signals();
-        let mut looked = Vec::new();
+        // Few and rare: a heartbeat's turns between late and beating.
+        let mut turned = Vec::new();
         match gate {
             Gate::Ready => {
                 for (_, reason) in &signals.holds {
@@ -799,14 +800,16 @@ impl Lifecycle {
                     }
                     let standing = beat.standing();
                     entries.push(entry(name, beat.title(&standing).as_deref()));
-                    looked.push((beat.clone(), standing));
+                    if beat.has_turned(&standing) {
+                        turned.push((beat.clone(), standing));
+                    }
                 }
             }
             Gate::Live | Gate::Startup => {}
         }
         drop(signals);
-        for (beat, standing) in looked {
-            beat.log_change(&standing);
+        for (beat, standing) in turned {
+            beat.log_turn(&standing);
         }
         entries
     }
