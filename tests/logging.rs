@@ -298,6 +298,16 @@ async fn a_blocking_probe_and_an_async_one_that_waits_are_not_logged() {
     assert!(!log.text().contains("blocked its thread"), "{}", log.text());
 }
 
+/// A server of passing probes whose answers follow `lifecycle`.
+async fn serve_passing_probes(lifecycle: &healthz::Lifecycle) -> std::net::SocketAddr {
+    let app: Router = healthz::Healthz::new()
+        .live(|| ())
+        .ready(|| ())
+        .lifecycle(lifecycle.clone())
+        .router();
+    healthz_suite::serve(app).await
+}
+
 /// A log subscriber that reads the lifecycle at each event, as one that
 /// adds the app's readiness to its lines would.
 struct ReadsTheLifecycle(healthz::Lifecycle);
@@ -327,12 +337,7 @@ fn a_subscriber_that_reads_the_lifecycle_is_not_deadlocked_by_its_logs() {
                 .build()
                 .unwrap();
             runtime.block_on(async {
-                let app: Router = healthz::Healthz::new()
-                    .live(|| ())
-                    .ready(|| ())
-                    .lifecycle(logs.clone())
-                    .router();
-                let addr = healthz_suite::serve(app).await;
+                let addr = serve_passing_probes(&logs).await;
                 drop(logs.hold_not_ready("Warming the cache"));
                 logs.mark_not_ready("Down for maintenance");
                 logs.mark_ready();
@@ -359,12 +364,7 @@ async fn a_heartbeat_going_late_and_beating_again_is_logged_once_each() {
 
     let (log, _guard) = Captured::install();
     let lifecycle = healthz::Lifecycle::new();
-    let app: Router = healthz::Healthz::new()
-        .live(|| ())
-        .ready(|| ())
-        .lifecycle(lifecycle.clone())
-        .router();
-    let addr = healthz_suite::serve(app).await;
+    let addr = serve_passing_probes(&lifecycle).await;
     // A period that three requests on 127.0.0.1 stay well within.
     let beat = lifecycle.heartbeat("consumer", Duration::from_millis(300));
     tokio::time::sleep(Duration::from_millis(400)).await;
