@@ -1095,7 +1095,7 @@ mod loom_models {
     }
 
     #[test]
-    fn loom_the_oldest_reason_is_left_when_a_later_hold_is_released() {
+    fn loom_the_oldest_reason_left_holds_whichever_hold_is_released() {
         release_while_taking(
             &["Warming the cache", "Reindexing"],
             1,
