@@ -35,10 +35,11 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 use crate::Lifecycle;
+use crate::history::Entry;
 use crate::lifecycle::Gate;
 use crate::lifecycle::registry::Registered;
 use crate::probe::Probe;
-use crate::report::{CheckReport, Status as CheckStatus};
+use crate::report::CheckReport;
 use crate::run::Answer;
 
 impl Lifecycle {
@@ -162,6 +163,30 @@ impl Health {
             })
             .collect();
         Snapshot { probes }
+    }
+
+    /// The last transitions of every probe, named check and lifecycle
+    /// entry, oldest first: what failed, when, and for how long. See
+    /// [`history`](crate::history) for what is kept and its bound.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let hold = lifecycle.hold_not_ready("Warming the cache");
+    /// drop(hold);
+    /// let history = lifecycle.health().history();
+    /// let titles: Vec<_> = history.iter().map(|entry| entry.title()).collect();
+    /// assert_eq!(titles, [Some("Warming the cache"), None]);
+    /// ```
+    pub fn history(&self) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        for probe in self.registry.borrow().iter() {
+            if let Some(state) = probe.latest.upgrade() {
+                state.history().read_into(&mut entries);
+            }
+        }
+        self.lifecycle.history_into(&mut entries);
+        entries.sort_by_key(Entry::sequence);
+        entries
     }
 
     /// Waits until a probe answers differently from before, or a reader
@@ -520,12 +545,7 @@ impl ProbeState {
         if self.said.is_some() {
             return Some(Status::Fail);
         }
-        let report = &self.answer.as_ref()?.report;
-        if report.title.is_some() {
-            return Some(Status::Fail);
-        }
-        let warned = (report.checks.iter()).any(|check| check.status == CheckStatus::Warn);
-        Some(if warned { Status::Warn } else { Status::Pass })
+        Some(self.answer.as_ref()?.report.status())
     }
 
     /// Whether its last run passed (a warning passes); false before any.
@@ -652,11 +672,7 @@ impl<'a> CheckState<'a> {
     /// # }
     /// ```
     pub fn status(&self) -> Status {
-        match self.0.status {
-            CheckStatus::Pass => Status::Pass,
-            CheckStatus::Warn => Status::Warn,
-            CheckStatus::Fail => Status::Fail,
-        }
+        self.0.status.into()
     }
 
     /// Its failure's title, for `Fail` and `Warn`.

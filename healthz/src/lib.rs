@@ -392,6 +392,7 @@ mod format;
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
 pub mod grpc;
 pub mod health;
+pub mod history;
 mod lifecycle;
 mod observe;
 pub mod probe;

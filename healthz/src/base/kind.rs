@@ -12,6 +12,15 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The probe whose runs it serves: the startup endpoint's are the
+    /// liveness probe's.
+    pub(crate) fn probe(self) -> Probe {
+        match self {
+            Kind::Live | Kind::Startup => Probe::Live,
+            Kind::Ready => Probe::Ready,
+        }
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Live => "live",

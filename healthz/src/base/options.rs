@@ -23,6 +23,8 @@ pub struct Options {
     cache: Option<Duration>,
     stale: Option<Duration>,
     blocking: bool,
+    interval: Option<Duration>,
+    history: u16,
 }
 
 impl Options {
@@ -39,6 +41,8 @@ impl Options {
         cache: None,
         stale: None,
         blocking: false,
+        interval: None,
+        history: 32,
     };
 
     /// How long one run of the check may take before it is dropped and the
@@ -122,6 +126,73 @@ impl Options {
             blocking: true,
             ..self
         }
+    }
+
+    /// Runs the probe every `period` in the background, whether asked or
+    /// not, from the first time it is served until the shutdown has
+    /// drained; zero turns it off, and a period longer than a year is a
+    /// year.
+    ///
+    /// Every request is then answered at once from the latest run, so
+    /// [`with_cache`](Self::with_cache) and [`with_stale`](Self::with_stale)
+    /// have no effect (the attributes refuse them beside `interval`). There
+    /// is still one run at a time: a run that takes longer than `period`
+    /// delays the next, so give the probe a timeout shorter than the period.
+    /// A background run has no request: its arguments are extracted from a
+    /// `GET` of the probe's path without headers or query, with the router's
+    /// state and the extensions of the first request served (where
+    /// `Extension` layers put their values).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// let options = healthz::Options::DEFAULT.with_interval(Duration::from_secs(10));
+    /// assert_eq!(options.interval(), Some(Duration::from_secs(10)));
+    /// ```
+    pub const fn with_interval(self, period: Duration) -> Options {
+        let interval = if period.is_zero() {
+            None
+        } else {
+            Some(at_most_a_year(period))
+        };
+        Options { interval, ..self }
+    }
+
+    /// How many transitions the probe's [history](crate::history) keeps,
+    /// for the probe and for each of its named checks: 32 unless set, at
+    /// least 1 and at most 65 535.
+    ///
+    /// ```
+    /// let options = healthz::Options::DEFAULT.with_history(100);
+    /// assert_eq!(options.history(), 100);
+    /// assert_eq!(healthz::Options::DEFAULT.history(), 32);
+    /// ```
+    pub const fn with_history(self, entries: usize) -> Options {
+        let history = if entries == 0 {
+            1
+        } else if entries > u16::MAX as usize {
+            u16::MAX
+        } else {
+            entries as u16
+        };
+        Options { history, ..self }
+    }
+
+    /// How often the probe runs in the background, if it does.
+    ///
+    /// ```
+    /// assert_eq!(healthz::Options::DEFAULT.interval(), None);
+    /// ```
+    pub const fn interval(&self) -> Option<Duration> {
+        self.interval
+    }
+
+    /// How many transitions the history keeps per probe and per check.
+    ///
+    /// ```
+    /// assert_eq!(healthz::Options::DEFAULT.history(), 32);
+    /// ```
+    pub const fn history(&self) -> usize {
+        self.history as usize
     }
 
     /// The timeout of one run of the check.

@@ -246,8 +246,11 @@ impl Drop for Heartbeat {
         let panicked = std::thread::panicking();
         let end = if panicked { PANICKED } else { DROPPED };
         self.beat.end.store(end, Ordering::Release);
-        self.lifecycle.changed();
         let name = &*self.beat.name;
+        let title = self.beat.title(&Standing::Ended { panicked });
+        self.lifecycle
+            .record(&format!("heartbeat:{name}"), title.as_deref());
+        self.lifecycle.changed();
         if self.lifecycle.is_shutting_down() {
             tracing::info!(heartbeat = name, "heartbeat ended during shutdown");
         } else if panicked {

@@ -18,6 +18,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::base::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
+use crate::health::Status as HealthStatus;
+use crate::history::{Entry, Rings, Subject};
 use crate::lifecycle::heartbeat::{Beat, Heartbeat, HeartbeatInUse};
 use crate::lifecycle::hold::ReadinessHold;
 use crate::lifecycle::registry::Registry;
@@ -26,6 +28,11 @@ use crate::lifecycle::signal::{OsSignals, Signal, Signals};
 use crate::report::{CheckReport, Report, Status};
 
 /// The readiness title while the server drains before shutting down.
+/// How many transitions each lifecycle entry keeps, and how many entries
+/// (heartbeats come and go by name) the history keeps at most.
+const HISTORY: usize = 32;
+const HISTORY_SUBJECTS: usize = 64;
+
 const SHUTTING_DOWN: &str = "The server is shutting down";
 
 /// The startup title until [`Lifecycle::mark_started`].
@@ -95,6 +102,9 @@ struct State {
     /// Notified at each change of the above, for the readers that follow
     /// them (the app's health view, gRPC `Watch`).
     changes: watch::Sender<()>,
+    /// The transitions of the entries above, each written before the
+    /// change is notified.
+    history: Rings,
     /// Closed once no lifecycle that can change anything is left.
     handles: watch::Receiver<()>,
 }
@@ -235,6 +245,7 @@ impl Lifecycle {
                 signals: Mutex::new(Said::default()),
                 probes: Registry::new(),
                 changes: watch::Sender::new(()),
+                history: Rings::new(HISTORY, HISTORY_SUBJECTS),
                 handles,
             }),
         }
@@ -267,6 +278,7 @@ impl Lifecycle {
     pub fn mark_started(&self) {
         if !self.state.started.swap(true, Ordering::SeqCst) {
             tracing::info!("the app has started");
+            self.record("started", None);
             self.changed();
         }
     }
@@ -302,6 +314,7 @@ impl Lifecycle {
         if signals.not_ready.as_deref() != Some(&*reason) {
             signals.not_ready = Some(reason.clone());
             self.state.held.store(true, Ordering::Release);
+            self.record("not ready", Some(&reason));
             drop(signals);
             self.changed();
             tracing::info!(reason = %reason, "readiness held down by the app");
@@ -320,6 +333,7 @@ impl Lifecycle {
         let mut signals = self.signals();
         if signals.not_ready.take().is_some() {
             self.state.held.store(signals.is_held(), Ordering::Release);
+            self.record("not ready", None);
             drop(signals);
             self.changed();
             tracing::info!("readiness released by the app");
@@ -370,6 +384,7 @@ impl Lifecycle {
         signals.next_hold += 1;
         signals.holds.push((id, reason.clone()));
         self.state.held.store(true, Ordering::Release);
+        self.record_holds(&signals);
         drop(signals);
         self.changed();
         tracing::info!(reason = %reason, "readiness held down");
@@ -382,6 +397,7 @@ impl Lifecycle {
         if let Some(at) = signals.holds.iter().position(|(hold, _)| *hold == id) {
             let (_, reason) = signals.holds.remove(at);
             self.state.held.store(signals.is_held(), Ordering::Release);
+            self.record_holds(&signals);
             drop(signals);
             self.changed();
             tracing::info!(reason = %reason, "readiness hold released");
@@ -469,6 +485,7 @@ impl Lifecycle {
         if (signals.heartbeats.iter()).any(|other| other.is_beating() && other.name == name) {
             return Err(HeartbeatInUse { name });
         }
+        self.record(&format!("heartbeat:{name}"), None);
         let beat = Arc::new(Beat::new(name, period));
         signals.heartbeats.push(beat.clone());
         self.state.watching.store(true, Ordering::Release);
@@ -511,6 +528,7 @@ impl Lifecycle {
             reason
         });
         if first {
+            self.record("broken", Some(reason));
             self.changed();
             tracing::error!(reason = %reason, "the app is broken: liveness fails until a restart");
         }
@@ -693,6 +711,7 @@ impl Lifecycle {
     fn begin_shutdown(&self) -> bool {
         let first = !self.state.shutting_down.swap(true, Ordering::SeqCst);
         if first {
+            self.record("shutting down", Some(SHUTTING_DOWN));
             self.changed();
         }
         first
@@ -808,10 +827,44 @@ impl Lifecycle {
             Gate::Live | Gate::Startup => {}
         }
         drop(signals);
+        let turns = !turned.is_empty();
         for (beat, standing) in turned {
+            self.record(
+                &format!("heartbeat:{}", beat.name),
+                beat.title(&standing).as_deref(),
+            );
             beat.log_turn(&standing);
         }
+        if turns {
+            self.changed();
+        }
         entries
+    }
+
+    /// Records that the entry `name` fails with `title`, or passes, if that
+    /// is a transition.
+    pub(crate) fn record(&self, name: &str, title: Option<&str>) {
+        let status = if title.is_some() {
+            HealthStatus::Fail
+        } else {
+            HealthStatus::Pass
+        };
+        let subject = Subject::Lifecycle(Cow::Owned(name.to_owned()));
+        self.state.history.record(subject, status, title, None);
+    }
+
+    /// Records the holds' transition: held by the oldest reason left, or
+    /// released by the last. Under the lock, so that the holds' entries are
+    /// in the order they were taken and released.
+    fn record_holds(&self, signals: &Said) {
+        let oldest = signals.holds.first().map(|(_, reason)| &**reason);
+        self.record("holds", oldest);
+    }
+
+    /// Every transition of the lifecycle's entries kept, appended to
+    /// `into`.
+    pub(crate) fn history_into(&self, into: &mut Vec<Entry>) {
+        self.state.history.read_into(into);
     }
 
     fn signals(&self) -> MutexGuard<'_, Said> {

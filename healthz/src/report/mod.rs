@@ -43,6 +43,16 @@ pub(crate) enum Status {
     Warn,
 }
 
+impl From<Status> for crate::health::Status {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Pass => crate::health::Status::Pass,
+            Status::Warn => crate::health::Status::Warn,
+            Status::Fail => crate::health::Status::Fail,
+        }
+    }
+}
+
 impl Status {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -111,6 +121,19 @@ pub(crate) fn verdict(checks: &[CheckReport]) -> Option<String> {
 }
 
 impl Report {
+    /// How the probe answers as a whole: failed, warned by a warning-only
+    /// check, or passed.
+    pub(crate) fn status(&self) -> crate::health::Status {
+        use crate::health::Status as Overall;
+        if self.title.is_some() {
+            Overall::Fail
+        } else if (self.checks.iter()).any(|check| check.status == Status::Warn) {
+            Overall::Warn
+        } else {
+            Overall::Pass
+        }
+    }
+
     /// The report of a probe that answered without checks.
     /// A warning passes it, and is only logged.
     pub(crate) fn single(kind: Kind, result: Result<(), HealthError>) -> (Report, Vec<Failure>) {

@@ -189,7 +189,10 @@ impl Runner {
         Runner {
             kind,
             options,
-            state: Arc::new(State::new(Arc::new(Answer::new(Report::default())))),
+            state: Arc::new(
+                State::new(Arc::new(Answer::new(Report::default())))
+                    .with_history(kind.probe(), options.history()),
+            ),
             flight: Flight::new(),
             blocking: Arc::new(AtomicBool::new(false)),
             observer: Observer::new(kind),
@@ -377,7 +380,7 @@ impl Runner {
                 Some(_) => Instant::now(),
                 None => Instant::from_std(started + duration),
             };
-            self.state.store(&answer, ended_at);
+            self.state.store(&answer, ended_at, duration);
             Ended::Shared(answer)
         } else {
             // The request's own arguments failed, not the probe, so the

@@ -12,7 +12,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::base::kind::Probe;
 use crate::base::sync::{AtomicU64, Ordering};
+use crate::history::Rings;
 use crate::run::Answer;
 
 /// A probe's latest answer, as its readers watch it: it changes only when
@@ -57,7 +59,15 @@ pub(crate) struct State<F = watch::Sender<Latest>> {
     epoch: Instant,
     /// The answer of every passing run without checks, made once.
     pass: Arc<Answer>,
+    /// The transitions of the probe and its checks, written by the runs
+    /// that answer differently.
+    history: Rings,
+    probe: Probe,
 }
+
+/// The most subjects one probe's history keeps: the probe and its named
+/// checks.
+const SUBJECTS: usize = 65;
 
 /// The word `State::mark` holds: zero before the first run ends, then the
 /// time the latest run ended shifted left by two, `ANSWERED`, and `PASSED`
@@ -94,7 +104,24 @@ impl<F: Feed> State<F> {
             mark: AtomicU64::new(0),
             epoch: Instant::now(),
             pass,
+            probe: Probe::Live,
+            history: Rings::new(crate::Options::DEFAULT.history(), SUBJECTS),
         }
+    }
+
+    /// The same state, of `probe`, keeping `entries` transitions per
+    /// subject.
+    pub(crate) fn with_history(self, probe: Probe, entries: usize) -> Self {
+        State {
+            probe,
+            history: Rings::new(entries, SUBJECTS),
+            ..self
+        }
+    }
+
+    /// The transitions of the probe and its checks.
+    pub(crate) fn history(&self) -> &Rings {
+        &self.history
     }
 
     /// The shared answer of a passing run without checks.
@@ -122,9 +149,10 @@ impl<F: Feed> State<F> {
         Some((answer, ended))
     }
 
-    /// Makes `answer`, of a run that ended `at`, the latest, notifying the
-    /// receivers only when it differs from the previous one.
-    pub(crate) fn store(&self, answer: &Arc<Answer>, at: Instant) {
+    /// Makes `answer`, of a run that ended `at` after `duration`, the
+    /// latest, notifying the receivers only when it differs from the
+    /// previous one, and then after its transitions are in the history.
+    pub(crate) fn store(&self, answer: &Arc<Answer>, at: Instant, duration: Duration) {
         let passed = Arc::ptr_eq(answer, &self.pass);
         // Runs write one at a time, so the previous mark is this run's.
         let passed_before = Mark::read(&self.mark, Ordering::Relaxed).passed();
@@ -133,6 +161,9 @@ impl<F: Feed> State<F> {
                 let changed =
                     (latest.answer.as_ref()).is_none_or(|previous| !previous.same_as(answer));
                 latest.answer = Some(answer.clone());
+                if changed {
+                    (self.history).record_report(self.probe, &answer.report, duration);
+                }
                 changed
             });
         }
@@ -165,14 +196,14 @@ mod tests {
         let state: State = State::new(Arc::new(Answer::new(Report::default())));
         assert!(state.latest().is_none(), "no run has ended");
 
-        state.store(&state.pass().clone(), Instant::now());
+        state.store(&state.pass().clone(), Instant::now(), Duration::ZERO);
         tokio::time::advance(Duration::from_secs(3)).await;
         let (answer, age) = state.latest().unwrap();
         assert!(Arc::ptr_eq(&answer, state.pass()));
         assert_eq!(age, Duration::from_secs(3));
 
         let down = failed("down");
-        state.store(&down, Instant::now());
+        state.store(&down, Instant::now(), Duration::ZERO);
         let (answer, age) = state.latest().unwrap();
         assert!(Arc::ptr_eq(&answer, &down));
         assert_eq!(age, Duration::ZERO);
@@ -183,17 +214,17 @@ mod tests {
         let state: State = State::new(Arc::new(Answer::new(Report::default())));
         let mut changes = state.subscribe();
         let pass = state.pass().clone();
-        state.store(&pass, Instant::now());
+        state.store(&pass, Instant::now(), Duration::ZERO);
         assert!(changes.has_changed().unwrap(), "the first answer");
         changes.mark_unchanged();
-        state.store(&pass, Instant::now());
+        state.store(&pass, Instant::now(), Duration::ZERO);
         assert!(!changes.has_changed().unwrap());
-        state.store(&failed("down"), Instant::now());
+        state.store(&failed("down"), Instant::now(), Duration::ZERO);
         assert!(changes.has_changed().unwrap());
         changes.mark_unchanged();
-        state.store(&failed("down"), Instant::now());
+        state.store(&failed("down"), Instant::now(), Duration::ZERO);
         assert!(!changes.has_changed().unwrap(), "the same failure");
-        state.store(&pass, Instant::now());
+        state.store(&pass, Instant::now(), Duration::ZERO);
         assert!(changes.has_changed().unwrap(), "passes again");
     }
 }
@@ -296,7 +327,9 @@ mod loom_models {
                         while model.turn.load(Ordering::Acquire) != n {
                             loom::thread::yield_now();
                         }
-                        model.state.store(&model.answers[n], model.ended(n));
+                        model
+                            .state
+                            .store(&model.answers[n], model.ended(n), Duration::ZERO);
                         model.turn.store(n + 1, Ordering::Release);
                     })
                 })

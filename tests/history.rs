@@ -1,0 +1,164 @@
+//! Health over time: the transitions of probes, checks and the lifecycle's
+//! entries, kept in bounded rings and read from the app's health view,
+//! driven over HTTP.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use healthz::health::Status;
+use healthz::history::{Entry, Subject};
+use healthz::probe::Probe;
+use healthz::{Checks, HealthError, Healthz, Lifecycle, Options};
+
+fn line(entry: &Entry) -> (String, Status, Option<&str>) {
+    (entry.subject().to_string(), entry.status(), entry.title())
+}
+
+#[tokio::test]
+async fn a_flapping_check_leaves_one_entry_per_transition() {
+    let up = Arc::new(AtomicBool::new(true));
+    let lifecycle = Lifecycle::new();
+    let app = Healthz::new()
+        .live(|| ())
+        .ready({
+            let up = up.clone();
+            move || {
+                let up = up.load(Ordering::SeqCst);
+                Checks::new().check("database", async move {
+                    match up {
+                        true => Ok(()),
+                        false => Err(HealthError::new("Can't connect to the database")),
+                    }
+                })
+            }
+        })
+        .lifecycle(lifecycle.clone())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    let health = lifecycle.health();
+
+    for _ in 0..3 {
+        healthz_suite::get(addr, "/healthz/ready").await;
+    }
+    up.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    for _ in 0..3 {
+        healthz_suite::get(addr, "/healthz/ready").await;
+    }
+    up.store(true, Ordering::SeqCst);
+    healthz_suite::get(addr, "/healthz/ready").await;
+
+    let history = health.history();
+    let lines: Vec<_> = history.iter().map(line).collect();
+    let down = Some("Can't connect to the database");
+    assert_eq!(
+        lines,
+        [
+            ("ready".to_owned(), Status::Pass, None),
+            ("ready/database".to_owned(), Status::Pass, None),
+            ("ready".to_owned(), Status::Fail, down),
+            ("ready/database".to_owned(), Status::Fail, down),
+            ("ready".to_owned(), Status::Pass, None),
+            ("ready/database".to_owned(), Status::Pass, None),
+        ],
+        "seven runs, three transitions of each"
+    );
+    let failed = &history[2];
+    assert_eq!(failed.subject(), &Subject::Probe(Probe::Ready));
+    assert!(
+        failed.held().unwrap() >= Duration::from_millis(20),
+        "the pass held 20 ms at least"
+    );
+    assert!(failed.duration().is_some(), "a run's duration");
+    assert!(history[3].duration().is_some(), "a check's duration");
+    assert!(history.windows(2).all(|pair| pair[0].at() <= pair[1].at()));
+}
+
+#[tokio::test]
+async fn each_subject_keeps_the_number_of_entries_set() {
+    let failures = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let lifecycle = Lifecycle::new();
+    let app = Healthz::new()
+        .live(|| ())
+        .ready_with(Options::DEFAULT.with_history(3), {
+            let failures = failures.clone();
+            move || {
+                let n = failures.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(HealthError::new(format!("failure {n}")))
+            }
+        })
+        .lifecycle(lifecycle.clone())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    for _ in 0..10 {
+        healthz_suite::get(addr, "/healthz/ready").await;
+    }
+    let titles: Vec<_> = (lifecycle.health().history().iter())
+        .filter_map(|entry| entry.title().map(str::to_owned))
+        .collect();
+    assert_eq!(titles, ["failure 7", "failure 8", "failure 9"]);
+}
+
+#[tokio::test]
+async fn the_lifecycle_entries_are_remembered() {
+    let lifecycle = Lifecycle::new();
+    lifecycle.mark_started();
+    let first = lifecycle.hold_not_ready("Warming the cache");
+    let second = lifecycle.hold_not_ready("Rebuilding the index");
+    drop(first);
+    drop(second);
+    let beat = lifecycle.heartbeat("consumer", Duration::from_secs(30));
+    drop(beat);
+    lifecycle.mark_broken("Out of file descriptors");
+    lifecycle.mark_shutting_down();
+
+    let history = lifecycle.health().history();
+    let lines: Vec<_> = history.iter().map(line).collect();
+    let entry = |name: &str, status, title| (format!("lifecycle/{name}"), status, title);
+    assert_eq!(
+        lines,
+        [
+            entry("started", Status::Pass, None),
+            entry("holds", Status::Fail, Some("Warming the cache")),
+            entry("holds", Status::Fail, Some("Rebuilding the index")),
+            entry("holds", Status::Pass, None),
+            entry("heartbeat:consumer", Status::Pass, None),
+            entry(
+                "heartbeat:consumer",
+                Status::Fail,
+                Some("The consumer heartbeat ended: it was dropped without finish()")
+            ),
+            entry("broken", Status::Fail, Some("Out of file descriptors")),
+            entry(
+                "shutting down",
+                Status::Fail,
+                Some("The server is shutting down")
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_heartbeat_going_late_is_remembered_when_it_is_read() {
+    let lifecycle = Lifecycle::new();
+    let app = Healthz::new()
+        .live(|| ())
+        .ready(|| ())
+        .lifecycle(lifecycle.clone())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    let beat = lifecycle.heartbeat("worker", Duration::from_millis(50));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    healthz_suite::get(addr, "/healthz/live").await;
+    healthz_suite::get(addr, "/healthz/live").await;
+    beat.beat();
+    healthz_suite::get(addr, "/healthz/live").await;
+    let history = lifecycle.health().history();
+    let turns: Vec<_> = (history.iter())
+        .filter(|entry| entry.subject().to_string() == "lifecycle/heartbeat:worker")
+        .map(|entry| entry.status())
+        .collect();
+    assert_eq!(turns, [Status::Pass, Status::Fail, Status::Pass]);
+    beat.finish();
+}
