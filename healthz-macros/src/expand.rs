@@ -94,6 +94,14 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
         millis("with_timeout", args.timeout),
         millis("with_cache", args.cache),
         millis("with_stale", args.stale.as_ref().map(|(millis, _)| *millis)),
+        millis(
+            "with_interval",
+            args.interval.as_ref().map(|(millis, _)| *millis),
+        ),
+        args.history.map(|entries| {
+            let entries = usize::from(entries);
+            quote!(.with_history(#entries))
+        }),
         args.blocking.as_ref().map(|_| quote!(.with_blocking())),
     ];
     let options = setters.iter().any(Option::is_some).then(|| {

@@ -26,8 +26,12 @@ use kind::Kind;
 /// Arguments, all optional, as [`healthz::Options`] describes them:
 /// `timeout = "2s"` (900 ms by default), `cache = "5s"` (none by default),
 /// `stale = "1m"` (with `cache` only: serve the expired answer at once while
-/// it is refreshed) and `blocking` (a sync probe runs on the blocking
-/// thread pool). Durations are written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
+/// it is refreshed), `interval = "10s"` (run in the background every 10 s
+/// and answer every request from the latest run; longer than the timeout,
+/// and neither `cache` nor `stale` beside it), `history = 32` (transitions
+/// kept per probe and per check) and `blocking` (a sync probe runs on the
+/// blocking thread pool). Durations are written `"500ms"`, `"2s"`, `"1m"`
+/// or `"1h"`.
 ///
 // The page of the healthz release these macros come with: they are always
 // used at their own version.
@@ -57,8 +61,12 @@ pub fn live(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Arguments, all optional, as [`healthz::Options`] describes them:
 /// `timeout = "2s"` (900 ms by default), `cache = "5s"` (none by default),
 /// `stale = "1m"` (with `cache` only: serve the expired answer at once while
-/// it is refreshed) and `blocking` (a sync probe runs on the blocking
-/// thread pool). Durations are written `"500ms"`, `"2s"`, `"1m"` or `"1h"`.
+/// it is refreshed), `interval = "10s"` (run in the background every 10 s
+/// and answer every request from the latest run; longer than the timeout,
+/// and neither `cache` nor `stale` beside it), `history = 32` (transitions
+/// kept per probe and per check) and `blocking` (a sync probe runs on the
+/// blocking thread pool). Durations are written `"500ms"`, `"2s"`, `"1m"`
+/// or `"1h"`.
 ///
 // The page of the healthz release these macros come with: they are always
 // used at their own version.

@@ -10,8 +10,8 @@ use crate::errors::Errors;
 use crate::kind::Kind;
 
 /// What the attributes take, for the messages that list it.
-pub(crate) const ACCEPTED: &str =
-    "`timeout = \"2s\"`, `cache = \"5s\"`, `stale = \"1m\"` and `blocking`";
+pub(crate) const ACCEPTED: &str = "`timeout = \"2s\"`, `cache = \"5s\"`, `stale = \"1m\"`, \
+     `interval = \"10s\"`, `history = 32` and `blocking`";
 
 /// The arguments inside `#[healthz::live(...)]`, durations in milliseconds.
 #[derive(Default)]
@@ -21,8 +21,15 @@ pub(crate) struct Args {
     /// With the tokens that gave it, for errors that depend on other
     /// arguments or on the function.
     pub(crate) stale: Option<(u64, Path)>,
+    pub(crate) interval: Option<(u64, Path)>,
+    pub(crate) history: Option<u16>,
     pub(crate) blocking: Option<Path>,
+    /// Each duration's key, for the errors of their combinations.
+    keys: Vec<Path>,
 }
+
+/// The timeout of a probe that sets none, as `Options::DEFAULT` has it.
+const DEFAULT_TIMEOUT: u64 = 900;
 
 pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated
@@ -56,7 +63,23 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
             }
             continue;
         }
-        if !matches!(name.as_str(), "timeout" | "cache" | "stale") {
+        if name == "history" {
+            match meta {
+                Meta::NameValue(_) if args.history.is_some() => {
+                    errors.push(meta.path(), "`history` is given twice");
+                }
+                Meta::NameValue(meta) => match entries(&meta.value) {
+                    Some(entries) => args.history = Some(entries),
+                    None => errors.push(
+                        &meta.value,
+                        "write `history` as a number of entries from 1 to 65535: `history = 32`",
+                    ),
+                },
+                _ => errors.push(meta, "`history` needs a value: write `history = 32`"),
+            }
+            continue;
+        }
+        if !matches!(name.as_str(), "timeout" | "cache" | "stale" | "interval") {
             errors.push(
                 meta.path(),
                 &format!(
@@ -80,6 +103,7 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
         let given = match name.as_str() {
             "timeout" => args.timeout.is_some(),
             "cache" => args.cache.is_some(),
+            "interval" => args.interval.is_some(),
             _ => args.stale.is_some(),
         };
         match duration(&name, value) {
@@ -89,24 +113,69 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
                 match name.as_str() {
                     "timeout" => "a timeout must be above zero, such as `timeout = \"500ms\"`",
                     "cache" => "a zero cache caches nothing: remove `cache`",
+                    "interval" => "a zero `interval` never refreshes: remove `interval`",
                     _ => "a zero `stale` serves nothing stale: remove `stale`",
                 },
             ),
-            Ok(millis) => match name.as_str() {
-                "timeout" => args.timeout = Some(millis),
-                "cache" => args.cache = Some(millis),
-                _ => args.stale = Some((millis, meta.path().clone())),
-            },
+            Ok(millis) => {
+                args.keys.push(meta.path().clone());
+                match name.as_str() {
+                    "timeout" => args.timeout = Some(millis),
+                    "cache" => args.cache = Some(millis),
+                    "interval" => args.interval = Some((millis, meta.path().clone())),
+                    _ => args.stale = Some((millis, meta.path().clone())),
+                }
+            }
             Err(message) => errors.push(value, &message),
         }
     }
-    if let (Some((_, stale)), None) = (&args.stale, args.cache) {
+    if let Some((interval, at)) = &args.interval {
+        for key in &args.keys {
+            if key.is_ident("cache") || key.is_ident("stale") {
+                let name = key.to_token_stream();
+                errors.push(
+                    key,
+                    &format!(
+                        "`{name}` has no effect with `interval`: every request is answered at once from the latest background run; remove `{name}`"
+                    ),
+                );
+            }
+        }
+        let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if *interval <= timeout {
+            let timeout = match timeout % 1000 {
+                0 => format!("{}s", timeout / 1000),
+                _ => format!("{timeout}ms"),
+            };
+            errors.push(
+                at,
+                &format!(
+                    "`interval` must be longer than the probe's timeout ({timeout}), or runs follow one another back to back: give a longer `interval`, or a shorter `timeout`"
+                ),
+            );
+        }
+    } else if let (Some((_, stale)), None) = (&args.stale, args.cache) {
         errors.push(
             stale,
             "`stale` serves an expired cached answer while it is refreshed, so it needs `cache`: write `cache = \"5s\", stale = \"1m\"`",
         );
     }
     errors.finish(args)
+}
+
+/// Reads a number of history entries, written as an integer.
+fn entries(value: &Expr) -> Option<u16> {
+    let Expr::Lit(ExprLit {
+        lit: Lit::Int(number),
+        ..
+    }) = value
+    else {
+        return None;
+    };
+    number
+        .base10_parse::<u16>()
+        .ok()
+        .filter(|&entries| entries > 0)
 }
 
 /// Reads a duration written as a string: `"500ms"`, `"2s"`, `"1m"`, `"1h"`.

@@ -75,6 +75,8 @@ fn argument() -> impl Strategy<Value = Argument> {
         Just("timeout"),
         Just("cache"),
         Just("stale"),
+        Just("interval"),
+        Just("history"),
         Just("blocking"),
         Just("timeot"),
         Just("délai"),
@@ -115,12 +117,23 @@ fn valid(arguments: &[Argument], is_async: bool) -> bool {
         seen.push(argument.key);
         let fine = match argument.key {
             "blocking" => argument.flag && !is_async,
-            "timeout" | "cache" | "stale" => argument.millis.is_some_and(|millis| millis > 0),
+            "timeout" | "cache" | "stale" | "interval" => {
+                argument.millis.is_some_and(|millis| millis > 0)
+            }
+            // Of the values made, `5` alone is a number of entries.
+            "history" => argument.text == "history = 5",
             _ => false,
         };
         if !fine {
             return false;
         }
+    }
+    let millis = |key| {
+        (arguments.iter()).find_map(|argument| (argument.key == key).then_some(argument.millis?))
+    };
+    if let Some(interval) = millis("interval") {
+        let timeout = millis("timeout").unwrap_or(900);
+        return !seen.contains(&"cache") && !seen.contains(&"stale") && interval > timeout;
     }
     !seen.contains(&"stale") || seen.contains(&"cache")
 }

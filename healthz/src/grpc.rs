@@ -382,7 +382,7 @@ trait Probe<S>: Send + Sync {
 impl<F, S> Probe<S> for Endpoint<F>
 where
     F: CheckFn<S>,
-    S: Send + 'static,
+    S: Clone + Send + 'static,
 {
     fn passes(&self, state: S, parts: Parts) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
         Box::pin(async move {

@@ -2,7 +2,8 @@ use std::fmt;
 use std::time::Duration;
 
 /// How a probe runs: set with
-/// `#[healthz::ready(timeout = "2s", cache = "5s", stale = "1m", blocking)]`.
+/// `#[healthz::ready(timeout = "2s", cache = "5s", stale = "1m", blocking)]`,
+/// or `#[healthz::ready(interval = "10s", history = 64)]`.
 ///
 /// ```
 /// use std::time::Duration;

@@ -9,7 +9,7 @@ pub(crate) mod heartbeat;
 pub(crate) mod hold;
 pub(crate) mod registry;
 pub(crate) mod shutdown;
-mod signal;
+pub(crate) mod signal;
 
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -667,7 +667,7 @@ impl Lifecycle {
 
     /// Waits for a first signal, drains, and returns early on a second;
     /// gives the first.
-    async fn drain_on(&self, mut signals: impl Signals, drain: Duration) -> Signal {
+    pub(crate) async fn drain_on(&self, mut signals: impl Signals, drain: Duration) -> Signal {
         let first = signals.recv().await;
         // Each shutdown signal of the lifecycle hears the OS signal; the
         // first to act on it says so, for all of them.

@@ -109,6 +109,9 @@ pub(crate) struct Runner {
     blocking: Arc<AtomicBool>,
     /// Reports each run: logs, spans, metrics.
     observer: Observer,
+    /// Whether the background refresh of an `interval` has begun: once per
+    /// probe, however many readers serve it.
+    refreshing: AtomicBool,
 }
 
 /// A run, boxed so that it can go on on a task of its own from its first
@@ -196,6 +199,25 @@ impl Runner {
             flight: Flight::new(),
             blocking: Arc::new(AtomicBool::new(false)),
             observer: Observer::new(kind),
+            refreshing: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the caller is the first to begin the probe's background
+    /// refresh: true once, and never without an `interval`.
+    pub(crate) fn begins_refresh(&self) -> bool {
+        self.options.interval().is_some() && !self.refreshing.swap(true, Ordering::AcqRel)
+    }
+
+    /// One background run, unless a run is under way: it is then the
+    /// refresh, and this tick is skipped. Requests meanwhile are answered
+    /// from the latest run.
+    pub(crate) async fn refresh<Fut>(self: &Arc<Self>, check: impl FnOnce() -> Fut)
+    where
+        Fut: Future<Output = Evaluation> + Send + 'static,
+    {
+        if self.flight.try_lead() {
+            self.clone().run(check()).await;
         }
     }
 
@@ -295,8 +317,12 @@ impl Runner {
         }
     }
 
-    /// The cached answer, fresh or stale, if the options keep one.
+    /// The cached answer, fresh or stale, if the options keep one; with an
+    /// `interval`, the latest answer, always fresh: the background keeps it.
     fn cached(&self) -> Option<Entry> {
+        if self.options.interval().is_some() {
+            return self.state.latest().map(|(answer, _)| Entry::Fresh(answer));
+        }
         let cache = self.options.cache()?;
         let (answer, age) = self.state.latest()?;
         if age < cache {

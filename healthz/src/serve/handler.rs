@@ -56,7 +56,7 @@ impl<F> Answering<F> {
         only: Option<String>,
     ) -> Self
     where
-        S: Send + 'static,
+        S: Clone + Send + 'static,
         F: CheckFn<S>,
     {
         let (parts, _body) = request.into_parts();

@@ -4,6 +4,7 @@
 //! `report`, `format`, `run`, `observe` and `lifecycle`.
 
 pub(crate) mod handler;
+mod refresh;
 pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod server;
@@ -178,7 +179,7 @@ impl<F> Endpoint<F> {
     #[cfg(feature = "grpc")]
     pub(crate) async fn served<S>(&self, state: S, parts: Parts) -> Result<Served, Report>
     where
-        S: Send + 'static,
+        S: Clone + Send + 'static,
         F: CheckFn<S>,
     {
         let mut serving = self.serving(state, parts);
@@ -190,9 +191,12 @@ impl<F> Endpoint<F> {
     /// answer's future stays small; else the runner's.
     pub(crate) fn serving<S>(&self, state: S, parts: Parts) -> Serving
     where
-        S: Send + 'static,
+        S: Clone + Send + 'static,
         F: CheckFn<S>,
     {
+        if self.runner.begins_refresh() {
+            self.begin_refresh(&state, &parts);
+        }
         if let Some(report) =
             (self.gate.as_ref()).and_then(|(gate, lifecycle)| lifecycle.gate(*gate))
         {
@@ -200,6 +204,24 @@ impl<F> Endpoint<F> {
         }
         let check = self.check.clone();
         Serving::Open(Some(self.runner.start(move || check.call(parts, state))))
+    }
+
+    /// Begins the probe's background refresh, at its first request. The
+    /// refresh stops when the shutdown of the lifecycle that gates it (the
+    /// process-wide one for a probe served ungated) has drained.
+    #[cold]
+    fn begin_refresh<S>(&self, state: &S, parts: &Parts)
+    where
+        S: Clone + Send + 'static,
+        F: CheckFn<S>,
+    {
+        let lifecycle = match &self.gate {
+            Some((_, lifecycle)) => lifecycle.view(),
+            None => crate::lifecycle().view(),
+        };
+        let period = (self.runner.options().interval()).expect("only an interval begins a refresh");
+        let (check, state) = (self.check.clone(), state.clone());
+        refresh::spawn(&self.runner, period, check, state, parts, lifecycle);
     }
 
     /// The response to a request for `served`, in `format`, narrowed to

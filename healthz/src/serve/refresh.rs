@@ -1,0 +1,143 @@
+//! The background refresh of a probe with an `interval`: one more writer of
+//! its state, through the same single flight as the requests' runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Request;
+use axum::http::request::Parts;
+use tokio::time::MissedTickBehavior;
+
+use super::CheckFn;
+use crate::lifecycle::Lifecycle;
+use crate::run::Runner;
+
+/// Runs the probe of `runner` every `period` from now on, until the
+/// shutdown of `lifecycle` has drained or the probe is dropped. A run has
+/// no request: its arguments are extracted from a `GET` of the path of
+/// `first`, the first request served, without its headers or query but
+/// with its extensions (where `Extension` layers put their values), and
+/// the router's `state`.
+pub(crate) fn spawn<S, F>(
+    runner: &Arc<Runner>,
+    period: Duration,
+    check: F,
+    state: S,
+    first: &Parts,
+    lifecycle: Lifecycle,
+) where
+    S: Clone + Send + 'static,
+    F: CheckFn<S>,
+{
+    let runner = Arc::downgrade(runner);
+    let path = first.uri.path().to_owned();
+    let extensions = first.extensions.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        // A run longer than the period delays the next tick, rather than
+        // bunching the missed ones.
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let drained = lifecycle.drained();
+        tokio::pin!(drained);
+        loop {
+            tokio::select! {
+                () = &mut drained => return,
+                _ = ticks.tick() => {}
+            }
+            let Some(runner) = runner.upgrade() else {
+                return;
+            };
+            let (mut parts, ()) = Request::get(&path)
+                .body(())
+                .unwrap_or_else(|_| Request::new(()))
+                .into_parts();
+            parts.extensions = extensions.clone();
+            let (check, state) = (check.clone(), state.clone());
+            runner.refresh(move || check.call(parts, state)).await;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::base::checks::Outcome;
+    use crate::base::kind::Kind;
+    use crate::lifecycle::signal::{Signal, Signals};
+    use crate::run::Evaluation;
+
+    /// One SIGTERM, then none.
+    struct Once(bool);
+
+    impl Signals for Once {
+        async fn recv(&mut self) -> Signal {
+            if std::mem::replace(&mut self.0, false) {
+                Signal::Terminate
+            } else {
+                std::future::pending().await
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_refresh_runs_each_period_and_stops_when_the_shutdown_has_drained() {
+        let period = Duration::from_secs(1);
+        let runner = Arc::new(Runner::new(
+            Kind::Ready,
+            crate::Options::DEFAULT.with_interval(period),
+        ));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let check = {
+            let runs = runs.clone();
+            move |_: Parts, (): ()| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                std::future::ready::<Evaluation>(Ok(Outcome::Done(Ok(()))))
+            }
+        };
+        let lifecycle = Lifecycle::new();
+        let first = Request::get("/healthz/ready")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        spawn(&runner, period, check, (), &first, lifecycle.view());
+
+        tokio::time::sleep(Duration::from_millis(3_500)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "one run a second");
+
+        lifecycle.drain_on(Once(true), Duration::from_secs(2)).await;
+        let drained = runs.load(Ordering::SeqCst);
+        assert_eq!(drained, 5, "runs go on through the drain delay");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), drained, "none once drained");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_refresh_stops_with_its_probe() {
+        let period = Duration::from_secs(1);
+        let runner = Arc::new(Runner::new(
+            Kind::Live,
+            crate::Options::DEFAULT.with_interval(period),
+        ));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let check = {
+            let runs = runs.clone();
+            move |_: Parts, (): ()| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                std::future::ready::<Evaluation>(Ok(Outcome::Done(Ok(()))))
+            }
+        };
+        let first = Request::get("/healthz/live")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        spawn(&runner, period, check, (), &first, Lifecycle::new().view());
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        drop(runner);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+}
