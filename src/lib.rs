@@ -246,7 +246,10 @@ pub fn example_binary(name: &str) -> PathBuf {
     let status = std::process::Command::new(env!("CARGO"))
         .args(["build", "--quiet", "--workspace", "--example", name])
         // Each example's own feature, where it has one.
-        .args(["--features", "healthz-examples/grpc,healthz-examples/actix"])
+        .args([
+            "--features",
+            "healthz-examples/grpc,healthz-examples/actix,healthz-examples/ui",
+        ])
         .args(["--profile", profile])
         .arg("--target-dir")
         .arg(target_dir)

@@ -387,6 +387,7 @@ pub mod builder;
     )))
 )]
 pub mod deps;
+mod details;
 mod format;
 #[cfg(feature = "grpc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "grpc")))]
@@ -399,6 +400,9 @@ pub mod probe;
 mod report;
 mod run;
 mod serve;
+#[cfg(feature = "ui")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ui")))]
+pub mod ui;
 
 #[doc(hidden)]
 pub mod __private;
@@ -408,6 +412,7 @@ pub use base::error::{CarriedError, HealthError};
 pub use base::options::Options;
 pub use base::probe_result::ProbeResult;
 pub use builder::Healthz;
+pub use details::Details;
 pub use health::Health;
 pub use lifecycle::heartbeat::{Heartbeat, HeartbeatInUse};
 pub use lifecycle::hold::ReadinessHold;

@@ -35,6 +35,8 @@
 //! ```
 
 mod ring;
+#[cfg(feature = "ui")]
+pub(crate) mod time;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -140,6 +142,30 @@ impl Entry {
     /// greater number, whatever its subject.
     pub fn sequence(&self) -> u64 {
         self.seq
+    }
+
+    /// Whether a reader without `details` may see the entry at all: the
+    /// probes' own, whose names are the endpoints' paths, and no other.
+    #[cfg(feature = "ui")]
+    pub(crate) fn is_shown(&self, details: bool) -> bool {
+        details || matches!(self.subject, Subject::Probe(_))
+    }
+
+    /// The entry as JSON, as `/events` and `/history` give it; the title
+    /// left out when `details` is false.
+    #[cfg(feature = "ui")]
+    pub(crate) fn json(&self, details: bool) -> serde_json::Value {
+        let millis = |duration: Duration| duration.as_secs_f64() * 1000.0;
+        serde_json::json!({
+            "seq": self.seq,
+            "time": time::rfc3339(self.at),
+            "at_ms": time::unix_millis(self.at),
+            "subject": self.subject.to_string(),
+            "status": self.status.as_str(),
+            "title": if details { self.title.as_deref() } else { None },
+            "duration_ms": self.duration.map(millis),
+            "held_ms": self.held.map(millis),
+        })
     }
 }
 

@@ -159,6 +159,16 @@ impl Beat {
         }
     }
 
+    /// How long ago the last beat seen was, and the period it must beat
+    /// within: as of the last [`standing`](Beat::standing), which the
+    /// caller has just read.
+    #[cfg(feature = "ui")]
+    pub(crate) fn silence(&self) -> (Duration, Duration) {
+        let now = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let silent = now.saturating_sub(self.seen.load(Ordering::Relaxed));
+        (Duration::from_millis(silent), self.period)
+    }
+
     /// The title of a heartbeat that fails liveness.
     pub(crate) fn title(&self, standing: &Standing) -> Option<String> {
         let name = &self.name;

@@ -12,11 +12,13 @@ pub(crate) mod shutdown;
 pub(crate) mod signal;
 
 use std::borrow::Cow;
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
+use axum::http::request::Parts;
 use tokio::sync::watch;
 
+use crate::Details;
 use crate::base::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
 use crate::health::Status as HealthStatus;
 use crate::history::{Entry, Rings, Subject};
@@ -105,6 +107,9 @@ struct State {
     /// The transitions of the entries above, each written before the
     /// change is notified.
     history: Rings,
+    /// Who may see names and titles; read only by the answers that show
+    /// them, never by the plain body.
+    details: RwLock<Details>,
     /// Closed once no lifecycle that can change anything is left.
     handles: watch::Receiver<()>,
 }
@@ -123,6 +128,27 @@ impl Said {
     fn is_held(&self) -> bool {
         self.not_ready.is_some() || !self.holds.is_empty()
     }
+}
+
+/// The app's own signals as the status page shows them.
+#[cfg(feature = "ui")]
+pub(crate) struct SignalsView {
+    pub(crate) started: bool,
+    pub(crate) shutting_down: bool,
+    pub(crate) broken: Option<String>,
+    pub(crate) not_ready: Option<String>,
+    pub(crate) holds: Vec<String>,
+    pub(crate) heartbeats: Vec<HeartbeatView>,
+}
+
+#[cfg(feature = "ui")]
+pub(crate) struct HeartbeatView {
+    pub(crate) name: String,
+    /// Since the last beat seen.
+    pub(crate) silent: Duration,
+    pub(crate) period: Duration,
+    /// While it fails liveness.
+    pub(crate) title: Option<String>,
 }
 
 /// An endpoint the lifecycle can answer for instead of its probe.
@@ -246,6 +272,7 @@ impl Lifecycle {
                 probes: Registry::new(),
                 changes: watch::Sender::new(()),
                 history: Rings::new(HISTORY, HISTORY_SUBJECTS),
+                details: RwLock::new(Details::always()),
                 handles,
             }),
         }
@@ -839,6 +866,79 @@ impl Lifecycle {
             self.changed();
         }
         entries
+    }
+
+    /// What the status page shows of the app's own signals: each is read as
+    /// a probe request reads it, so that a heartbeat found late is
+    /// remembered and logged once, as there.
+    #[cfg(feature = "ui")]
+    pub(crate) fn signals_view(&self) -> SignalsView {
+        let entries = self.entries(Gate::Live);
+        let heartbeats = (self.signals().heartbeats.iter())
+            .map(|beat| {
+                let (silent, period) = beat.silence();
+                let name = format!("heartbeat:{}", beat.name);
+                let entry = entries.iter().find(|entry| entry.name == name);
+                HeartbeatView {
+                    name: beat.name.to_string(),
+                    silent,
+                    period,
+                    title: entry.and_then(|entry| entry.title.clone()),
+                }
+            })
+            .collect();
+        let signals = self.signals();
+        SignalsView {
+            started: self.is_started(),
+            shutting_down: self.is_shutting_down(),
+            broken: self.broken().map(str::to_owned),
+            not_ready: signals.not_ready.as_deref().map(str::to_owned),
+            holds: (signals.holds.iter())
+                .map(|(_, reason)| reason.to_string())
+                .collect(),
+            heartbeats,
+        }
+    }
+
+    /// Whether the lifecycle watches a heartbeat, which only a read finds
+    /// late.
+    #[cfg(feature = "ui")]
+    pub(crate) fn is_watching(&self) -> bool {
+        self.state.watching.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the drain delay of a shutdown signal is over.
+    #[cfg(feature = "ui")]
+    pub(crate) fn has_drained(&self) -> bool {
+        self.state.drained.load(Ordering::SeqCst)
+    }
+
+    /// Sets who may see the names and titles of this lifecycle's probes,
+    /// checks and entries, in every reader that would show them: see
+    /// [`Details`]. It applies from the next request on.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// lifecycle.set_details(healthz::Details::never());
+    /// ```
+    pub fn set_details(&self, details: Details) {
+        *self
+            .state
+            .details
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = details;
+    }
+
+    /// Whether the request with `parts` may see names and titles.
+    pub(crate) fn shows_details(&self, parts: &Parts) -> bool {
+        // Cloned out, so that the app's predicate runs with no lock held.
+        let details = self
+            .state
+            .details
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        details.allows(parts)
     }
 
     /// Records that the entry `name` fails with `title`, or passes, if that

@@ -180,6 +180,15 @@ impl Report {
         (report, failures)
     }
 
+    /// This report with its names and titles withheld: its verdict alone,
+    /// under the fixed title of its probe.
+    pub(crate) fn withheld(&self, kind: Kind) -> Report {
+        Report {
+            title: (self.title.as_ref()).map(|_| format!("The {} check failed", kind.name())),
+            ..Report::default()
+        }
+    }
+
     /// This report with the app's own signals (heartbeats, holds) listed
     /// beside its checks. A probe without checks is listed as one, under
     /// its own name, so that its verdict stays in view.

@@ -44,6 +44,8 @@ pub(crate) struct Answering<F> {
     endpoint: Arc<Endpoint<F>>,
     format: Format,
     selection: Selection,
+    /// Whether the answer may show names and titles.
+    details: bool,
     serving: Serving,
 }
 
@@ -62,11 +64,14 @@ impl<F> Answering<F> {
         let (parts, _body) = request.into_parts();
         let (format, mut selection) = request::read(&parts);
         selection.only = only;
+        // The plain body, which the kubelet reads, asks no policy.
+        let details = format == Format::Plain || endpoint.shows_details(&parts);
         let serving = endpoint.serving(state, parts);
         Answering {
             endpoint,
             format,
             selection,
+            details,
             serving,
         }
     }
@@ -77,10 +82,17 @@ impl<F> Future for Answering<F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         let this = &mut *self;
-        let (endpoint, format) = (&this.endpoint, this.format);
+        let (endpoint, format, details) = (&this.endpoint, this.format, this.details);
         Poll::Ready(match ready!(this.serving.poll_served(endpoint, cx)) {
-            Ok(served) => endpoint.respond(served, format, std::mem::take(&mut this.selection)),
-            Err(report) => response::probe(endpoint.kind, &report, format, None),
+            Ok(served) => {
+                let selection = std::mem::take(&mut this.selection);
+                endpoint.respond(served, format, selection, details)
+            }
+            Err(report) if details => response::probe(endpoint.kind, &report, format, None),
+            Err(report) => {
+                let withheld = report.withheld(endpoint.kind);
+                response::probe(endpoint.kind, &withheld, format, None)
+            }
         })
     }
 }

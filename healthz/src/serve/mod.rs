@@ -224,9 +224,24 @@ impl<F> Endpoint<F> {
         refresh::spawn(&self.runner, period, check, state, parts, lifecycle);
     }
 
+    /// Whether the request with `parts` may see names and titles, by the
+    /// policy of the lifecycle that gates the probe.
+    fn shows_details(&self, parts: &Parts) -> bool {
+        match &self.gate {
+            Some((_, lifecycle)) => lifecycle.shows_details(parts),
+            None => crate::lifecycle().shows_details(parts),
+        }
+    }
+
     /// The response to a request for `served`, in `format`, narrowed to
-    /// `selection`.
-    fn respond(&self, served: Served, format: Format, selection: Selection) -> Response {
+    /// `selection`; with its names and titles withheld unless `details`.
+    fn respond(
+        &self,
+        served: Served,
+        format: Format,
+        selection: Selection,
+        details: bool,
+    ) -> Response {
         if format == Format::Plain && selection.is_all() {
             // What the kubelet asks for: bytes rendered once per run.
             return response::rendered(&served.answer);
@@ -238,6 +253,9 @@ impl<F> Endpoint<F> {
             // The app's own signals pass (the gate is open), and the
             // detailed formats list them all the same.
             report = report.with_signals(self.kind, lifecycle.entries(*gate));
+        }
+        if !details {
+            report = report.withheld(self.kind);
         }
         response::probe(self.kind, &report, format, served.stale)
     }

@@ -1,0 +1,271 @@
+//! `<prefix>/ui`: one self-contained HTML document. Its first paint is
+//! rendered here, so that `curl` and a browser without JavaScript see the
+//! current state; its script renders the same markup again from the event
+//! stream, without a reload.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+/// The document around the first paint: inline CSS and script, and a
+/// policy that lets the page reach its own origin alone.
+const TEMPLATE: &str = include_str!("page.html");
+
+/// How far back the timeline reaches.
+const HOUR_MS: f64 = 3_600_000.0;
+
+/// The whole page for `state`, the JSON of [`super::view::now`].
+pub(crate) fn page(state: &Value) -> String {
+    // `<` escaped, so that no title can end the script element early.
+    let json = state.to_string().replace('<', "\\u003c");
+    TEMPLATE
+        .replace("<!--PAINT-->", &paint(state))
+        .replace("/*STATE*/", &json)
+}
+
+/// The page's body, as its script renders it too.
+fn paint(state: &Value) -> String {
+    let now = state["now_ms"].as_f64().unwrap_or_default();
+    let mut html = String::new();
+    html.push_str(
+        "<section aria-labelledby=\"probes-h\"><h2 id=\"probes-h\">Probes</h2><table><thead><tr>\
+         <th scope=\"col\">Probe or check</th><th scope=\"col\">Status</th><th scope=\"col\">Title</th>\
+         <th scope=\"col\">Age</th><th scope=\"col\">Run took</th></tr></thead><tbody>",
+    );
+    for probe in list(&state["probes"]) {
+        let name = text(&probe["probe"]);
+        let age = probe["age_ms"].as_f64().map(age).unwrap_or_default();
+        row(
+            &mut html,
+            &name,
+            &probe["status"],
+            &probe["title"],
+            &age,
+            "",
+        );
+        for check in list(&probe["checks"]) {
+            let subject = format!("{name}/{}", text(&check["name"]));
+            let took = check["duration_ms"].as_f64().map(took).unwrap_or_default();
+            row(
+                &mut html,
+                &subject,
+                &check["status"],
+                &check["title"],
+                "",
+                &took,
+            );
+        }
+    }
+    html.push_str("</tbody></table></section>");
+
+    let app = &state["lifecycle"];
+    html.push_str(
+        "<section aria-labelledby=\"app-h\"><h2 id=\"app-h\">The app</h2><table><thead><tr>\
+         <th scope=\"col\">Signal</th><th scope=\"col\">Status</th><th scope=\"col\">Title</th>\
+         <th scope=\"col\">Last beat</th><th scope=\"col\">Period</th></tr></thead><tbody>",
+    );
+    let flag = |on: bool, bad: bool| Value::from(if on == bad { "fail" } else { "pass" });
+    let started = app["started"].as_bool().unwrap_or_default();
+    row(
+        &mut html,
+        "started",
+        &flag(started, false),
+        &Value::Null,
+        "",
+        "",
+    );
+    let shutting = app["shutting_down"].as_bool().unwrap_or_default();
+    let shutting_title = Value::from(if shutting {
+        "The server is shutting down"
+    } else {
+        ""
+    });
+    row(
+        &mut html,
+        "shutting down",
+        &flag(shutting, true),
+        &shutting_title,
+        "",
+        "",
+    );
+    let broken = app["broken"].as_bool().unwrap_or_default();
+    row(
+        &mut html,
+        "broken",
+        &flag(broken, true),
+        &app["broken_title"],
+        "",
+        "",
+    );
+    let not_ready = app["not_ready"].as_bool().unwrap_or_default();
+    row(
+        &mut html,
+        "not ready",
+        &flag(not_ready, true),
+        &app["not_ready_title"],
+        "",
+        "",
+    );
+    for hold in list(&app["holds"]) {
+        row(&mut html, "hold", &Value::from("fail"), hold, "", "");
+    }
+    for beat in list(&app["heartbeats"]) {
+        let name = format!("heartbeat:{}", text(&beat["name"]));
+        let silent = age(beat["silent_ms"].as_f64().unwrap_or_default());
+        let period = age(beat["period_ms"].as_f64().unwrap_or_default());
+        row(
+            &mut html,
+            &name,
+            &beat["status"],
+            &beat["title"],
+            &silent,
+            &period,
+        );
+    }
+    html.push_str("</tbody></table></section>");
+
+    html.push_str(
+        "<section aria-labelledby=\"timeline-h\"><h2 id=\"timeline-h\">The last hour</h2>",
+    );
+    let history = list(&state["history"]);
+    let mut subjects: Vec<String> = Vec::new();
+    for entry in history {
+        let subject = text(&entry["subject"]);
+        if !subjects.contains(&subject) {
+            subjects.push(subject);
+        }
+    }
+    if subjects.is_empty() {
+        html.push_str("<p>No transitions yet.</p>");
+    }
+    for subject in subjects {
+        let _ = write!(
+            html,
+            "<div class=\"tl-row\" data-subject=\"{0}\"><span class=\"tl-name\">{0}</span><ul class=\"tl\">",
+            escape(&subject)
+        );
+        let entries: Vec<&Value> = (history.iter())
+            .filter(|entry| text(&entry["subject"]) == subject)
+            .collect();
+        for (at, entry) in entries.iter().enumerate() {
+            let from = entry["at_ms"].as_f64().unwrap_or_default();
+            let to = entries
+                .get(at + 1)
+                .and_then(|next| next["at_ms"].as_f64())
+                .unwrap_or(now);
+            let start = from.max(now - HOUR_MS);
+            if to < start {
+                continue;
+            }
+            let status = text(&entry["status"]);
+            let mut label = format!("{} from {}", status.to_uppercase(), text(&entry["time"]));
+            let title = text(&entry["title"]);
+            if !title.is_empty() {
+                let _ = write!(label, ": {title}");
+            }
+            let _ = write!(
+                html,
+                "<li class=\"seg {status}\" style=\"left:{:.3}%;width:{:.3}%\" tabindex=\"0\" title=\"{label}\" aria-label=\"{label}\"></li>",
+                (start - (now - HOUR_MS)) / HOUR_MS * 100.0,
+                ((to - start) / HOUR_MS * 100.0).max(0.2),
+                status = escape(&status),
+                label = escape(&label),
+            );
+        }
+        html.push_str("</ul></div>");
+    }
+    html.push_str("</section>");
+    html
+}
+
+/// One row of a table: its subject, status told by a word and a colour,
+/// title and two more cells.
+fn row(html: &mut String, subject: &str, status: &Value, title: &Value, third: &str, fourth: &str) {
+    let status = status.as_str().unwrap_or("unknown");
+    let word = if status == "unknown" {
+        "NOT RUN YET".to_owned()
+    } else {
+        status.to_uppercase()
+    };
+    let _ = write!(
+        html,
+        "<tr class=\"row-{status}\" data-subject=\"{subject}\"><th scope=\"row\">{subject}</th>\
+         <td><span class=\"badge {status}\">{word}</span></td><td>{title}</td><td>{third}</td><td>{fourth}</td></tr>",
+        status = escape(status),
+        subject = escape(subject),
+        title = escape(&text(title)),
+        third = escape(third),
+        fourth = escape(fourth),
+    );
+}
+
+fn list(value: &Value) -> &[Value] {
+    value.as_array().map_or(&[], Vec::as_slice)
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// An age as the page writes it: `4 s`, `2 min 5 s`, `1 h 3 min`.
+fn age(millis: f64) -> String {
+    let seconds = (millis / 1000.0).floor() as u64;
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min {} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {} min", seconds / 3600, seconds / 60 % 60),
+    }
+}
+
+/// A run's duration: `12.3 ms`.
+fn took(millis: f64) -> String {
+    format!("{millis:.1} ms")
+}
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_escaped_in_the_markup_and_the_script() {
+        let state = serde_json::json!({
+            "now_ms": 0,
+            "probes": [{"probe": "ready", "status": "fail", "title": "</script><b>x</b>", "checks": []}],
+            "lifecycle": {},
+            "history": [],
+        });
+        let page = page(&state);
+        assert!(!page.contains("<b>x</b>"));
+        assert!(page.contains("&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;"));
+        assert_eq!(
+            page.matches("</script>").count(),
+            TEMPLATE.matches("</script>").count()
+        );
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(age(4_500.0), "4 s");
+        assert_eq!(age(125_000.0), "2 min 5 s");
+        assert_eq!(age(3_780_000.0), "1 h 3 min");
+    }
+}

@@ -1,0 +1,64 @@
+//! The status page of `examples/status.rs` in a real browser: Debian's
+//! chromium, driven headless by Playwright (tests/browser/status_page.py).
+//!
+//! It needs a Python with Playwright (`HEALTHZ_PYTHON`, else `python3`) and
+//! `/usr/bin/chromium`; outside CI it is skipped, saying so, without them.
+//! `HEALTHZ_SCREENSHOT=docs/ui.png` keeps the screenshot the run takes.
+
+use healthz_suite::Example;
+
+/// A Python with Playwright, and chromium; or, outside CI, `None`, having
+/// said in one line that the test is skipped and how to run it.
+fn browser() -> Option<String> {
+    let python = std::env::var("HEALTHZ_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let has_playwright = std::process::Command::new(&python)
+        .args(["-c", "import playwright.sync_api"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    let has_chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    if has_playwright && has_chromium {
+        return Some(python);
+    }
+    assert!(
+        !std::env::var("CI").is_ok_and(|ci| ci == "true"),
+        "CI runs the status page in a browser: install chromium and Playwright, as .ci/run does"
+    );
+    eprintln!(
+        "skipped the status page's browser test: `apt-get install chromium` and \
+         `pip install playwright`, or set HEALTHZ_PYTHON to a Python that has it, as .ci/run does"
+    );
+    None
+}
+
+#[tokio::test]
+async fn the_status_page_follows_the_app_in_a_browser() {
+    let Some(python) = browser() else {
+        return;
+    };
+    let app = Example::start("status", &[]).await;
+    let scratch = tempfile::tempdir().unwrap();
+    let screenshot = match std::env::var("HEALTHZ_SCREENSHOT") {
+        Ok(path) => std::path::PathBuf::from(path),
+        Err(_) => scratch.path().join("ui.png"),
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/status_page.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(app.addr().to_string())
+        .arg(&screenshot)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), output)
+        .await
+        .expect("the browser test ends within 2 min")
+        .expect("run Python");
+    assert!(
+        output.status.success(),
+        "the status page failed in the browser:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(screenshot.exists());
+}
