@@ -138,6 +138,13 @@ fn paint(state: &Value) -> String {
     if subjects.is_empty() {
         html.push_str("<p>No transitions yet.</p>");
     }
+    // The last hour, or less while the app is younger: what there is
+    // fills the width.
+    let earliest = (history.iter())
+        .filter_map(|entry| entry["at_ms"].as_f64())
+        .fold(now, f64::min);
+    let from = earliest.max(now - HOUR_MS);
+    let span = (now - from).max(1000.0);
     for subject in subjects {
         let _ = write!(
             html,
@@ -148,12 +155,12 @@ fn paint(state: &Value) -> String {
             .filter(|entry| text(&entry["subject"]) == subject)
             .collect();
         for (at, entry) in entries.iter().enumerate() {
-            let from = entry["at_ms"].as_f64().unwrap_or_default();
+            let entry_at = entry["at_ms"].as_f64().unwrap_or_default();
             let to = entries
                 .get(at + 1)
                 .and_then(|next| next["at_ms"].as_f64())
                 .unwrap_or(now);
-            let start = from.max(now - HOUR_MS);
+            let start = entry_at.max(from);
             if to < start {
                 continue;
             }
@@ -166,8 +173,8 @@ fn paint(state: &Value) -> String {
             let _ = write!(
                 html,
                 "<li class=\"seg {status}\" style=\"left:{:.3}%;width:{:.3}%\" tabindex=\"0\" title=\"{label}\" aria-label=\"{label}\"></li>",
-                (start - (now - HOUR_MS)) / HOUR_MS * 100.0,
-                ((to - start) / HOUR_MS * 100.0).max(0.2),
+                (start - from) / span * 100.0,
+                ((to - start) / span * 100.0).max(0.2),
                 status = escape(&status),
                 label = escape(&label),
             );
