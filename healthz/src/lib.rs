@@ -307,6 +307,31 @@
 //! `NOT_SERVING` exactly as `/healthz/live`, `/healthz/ready` and
 //! `/healthz/startup` answer 200 or 503, for Kubernetes' `grpc:` probes.
 //!
+//! # Health over time
+//!
+//! `#[healthz::ready(interval = "10s")]` runs a probe every 10 s in the
+//! background from its first request until the shutdown has drained, and
+//! answers every request from the latest run at once
+//! ([`Options::with_interval`]). Each probe, named check and lifecycle
+//! entry keeps its last transitions in a bounded ring, read with
+//! [`Health::history`] ([`history`] says what is kept). With the `ui`
+//! feature, `healthz::ui::router()`, merged beside [`router()`],
+//! serves them as a status page, JSON and a live event stream. Who may see
+//! names and titles there, and in `?verbose` and `application/health+json`,
+//! is the lifecycle's [`Details`] policy:
+//!
+//! ```
+//! # #[healthz::live] fn liveness() {}
+//! #[healthz::ready(interval = "10s", history = 64)]
+//! async fn readiness() -> bool {
+//!     true
+//! }
+//!
+//! healthz::lifecycle().set_details(healthz::Details::header("x-health-token", "s3cret"));
+//! let app: axum::Router = healthz::router();
+//! # healthz::lifecycle().set_details(healthz::Details::always());
+//! ```
+//!
 //! # Other paths
 //!
 //! [`router_at`] serves the probes under another prefix, and [`serve`] on
