@@ -43,6 +43,10 @@ async fn hand_written() -> impl IntoResponse {
 }
 
 const SERVE: &str = "HEALTHZ_BENCH_SERVE";
+/// The server with `healthz::ui` merged, and how many event streams it
+/// holds open.
+const UI: &str = "healthz, ui and streams open";
+const STREAMS: usize = 50;
 const ROUNDS: usize = 21;
 const SECONDS_PER_RUN: u32 = 1;
 
@@ -54,27 +58,31 @@ fn main() {
         // `cargo test --benches` asks what there is to run.
         return;
     }
-    // A second hand-written server shows the noise floor of the same run.
-    let names = ["hand-written", "hand-written again", "healthz"];
+    // A second hand-written server shows the noise floor of the same run;
+    // the last serves the status page's routes too, with event streams held
+    // open through its load.
+    let names = ["hand-written", "hand-written again", "healthz", UI];
     let servers = names.map(Server::start);
+    let _streams = open_streams(servers[3].port, STREAMS);
     let paths = ["/healthz/live", "/healthz/ready"];
-    let mut ratios = vec![vec![Vec::new(); 2]; paths.len()];
-    let mut totals = vec![[Load::default(); 3]; paths.len()];
+    let mut ratios = vec![vec![Vec::new(); 3]; paths.len()];
+    let mut totals = vec![[Load::default(); 4]; paths.len()];
     for round in 0..ROUNDS {
         for ((path, ratios), totals) in paths.iter().zip(&mut ratios).zip(&mut totals) {
-            let mut loads = [Load::default(); 3];
+            let mut loads = [Load::default(); 4];
             for turn in 0..servers.len() {
                 let which = (round + turn) % servers.len();
                 loads[which] = servers[which].load(path);
                 totals[which].add(loads[which]);
             }
-            let [hand, again, healthz] = loads.map(Load::cost);
+            let [hand, again, healthz, ui] = loads.map(Load::cost);
             println!(
-                "round {} {path}: hand-written {hand:.2} µs, again {again:.2} µs, healthz {healthz:.2} µs",
+                "round {} {path}: hand-written {hand:.2} µs, again {again:.2} µs, healthz {healthz:.2} µs, with ui {ui:.2} µs",
                 round + 1
             );
             ratios[0].push(again / hand);
             ratios[1].push(healthz / hand);
+            ratios[2].push(ui / hand);
         }
     }
     for ((path, ratios), totals) in paths.iter().zip(&mut ratios).zip(&totals) {
@@ -90,6 +98,29 @@ fn main() {
             );
         }
     }
+}
+
+/// `count` event streams of the server on `port`, each read to its end on
+/// a thread of its own, once each has its first event.
+fn open_streams(port: u16, count: usize) -> Vec<std::thread::JoinHandle<()>> {
+    use std::io::{Read, Write};
+    (0..count)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let request = "GET /healthz/events HTTP/1.1\r\nHost: bench\r\n\r\n";
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut first = [0; 256];
+            let read = stream.read(&mut first).unwrap();
+            assert!(
+                String::from_utf8_lossy(&first[..read]).starts_with("HTTP/1.1 200"),
+                "an event stream opens"
+            );
+            std::thread::spawn(move || {
+                let mut sink = [0; 4096];
+                while matches!(stream.read(&mut sink), Ok(1..)) {}
+            })
+        })
+        .collect()
 }
 
 /// What one or more wrk runs cost a server.
@@ -204,6 +235,7 @@ fn cpu_nanos(pid: u32) -> u64 {
 fn serve(which: &str) {
     let app: Router = match which {
         "healthz" => healthz::router(),
+        UI => healthz::router().merge(healthz::ui::router()),
         _ => Router::new()
             .route("/healthz/live", get(hand_written))
             .route("/healthz/ready", get(hand_written)),

@@ -147,8 +147,10 @@ impl Health {
         let probes = (self.registry.borrow().iter())
             .filter(|probe| !probe.is_gone())
             .map(|probe| {
-                let latest = probe.latest.upgrade().and_then(|state| state.latest());
+                let state = probe.latest.upgrade();
+                let latest = state.as_ref().and_then(|state| state.latest());
                 let (answer, age) = latest.unzip();
+                let took = state.and_then(|state| state.took());
                 let gate = match probe.probe {
                     Probe::Live => Gate::Live,
                     Probe::Ready => Gate::Ready,
@@ -159,6 +161,7 @@ impl Health {
                     answer,
                     age,
                     produced_at: age.and_then(|age| SystemTime::now().checked_sub(age)),
+                    took,
                 }
             })
             .collect();
@@ -515,6 +518,7 @@ pub struct ProbeState {
     answer: Option<Arc<Answer>>,
     age: Option<Duration>,
     produced_at: Option<SystemTime>,
+    took: Option<Duration>,
 }
 
 impl ProbeState {
@@ -599,6 +603,18 @@ impl ProbeState {
     /// ```
     pub fn age(&self) -> Option<Duration> {
         self.age
+    }
+
+    /// How long its last run took; `None` before any.
+    ///
+    /// ```
+    /// let lifecycle = healthz::Lifecycle::new();
+    /// let app: axum::Router = healthz::Healthz::new()
+    ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();
+    /// assert!(lifecycle.health().snapshot().ready().unwrap().duration().is_none());
+    /// ```
+    pub fn duration(&self) -> Option<Duration> {
+        self.took
     }
 
     /// The named checks of its last run, in the probe's order; none for a

@@ -8,8 +8,11 @@
 //!
 //! Memory is bounded: each probe and each of its named checks keeps its last
 //! [`Options::history`](crate::Options::history) transitions (32 unless
-//! set), and each lifecycle entry its last 32. An entry is a few dozen bytes
-//! with its title, which is cut to 256 bytes.
+//! set), and each lifecycle entry its last 32 (for at most 64 entries:
+//! heartbeats come and go by name). An entry takes about 120 bytes, plus
+//! its title, cut to 256 bytes, and a check's name when it is not
+//! `'static`: the default history of a probe with three checks stays under
+//! 50 KiB.
 //!
 //! ```
 //! use axum::{body::Body, http::Request};

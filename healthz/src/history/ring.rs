@@ -168,6 +168,11 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_is_as_small_as_the_docs_say() {
+        assert!(std::mem::size_of::<Entry>() <= 128, "{} bytes", std::mem::size_of::<Entry>());
+    }
+
+    #[test]
     fn a_long_title_is_cut_at_a_character_boundary() {
         let rings = Rings::new(1, 1);
         let long = "é".repeat(200);

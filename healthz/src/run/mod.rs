@@ -206,7 +206,11 @@ impl Runner {
     /// Whether the caller is the first to begin the probe's background
     /// refresh: true once, and never without an `interval`.
     pub(crate) fn begins_refresh(&self) -> bool {
-        self.options.interval().is_some() && !self.refreshing.swap(true, Ordering::AcqRel)
+        // A load first: every later request of the probe reads, and writes
+        // nothing.
+        self.options.interval().is_some()
+            && !self.refreshing.load(Ordering::Acquire)
+            && !self.refreshing.swap(true, Ordering::AcqRel)
     }
 
     /// One background run, unless a run is under way: it is then the

@@ -63,6 +63,9 @@ pub(crate) struct State<F = watch::Sender<Latest>> {
     /// that answer differently.
     history: Rings,
     probe: Probe,
+    /// How long the latest run took, in nanoseconds; zero before the first.
+    /// std's atomic in the loom models too: what it holds orders nothing.
+    took: std::sync::atomic::AtomicU64,
 }
 
 /// The most subjects one probe's history keeps: the probe and its named
@@ -105,6 +108,7 @@ impl<F: Feed> State<F> {
             epoch: Instant::now(),
             pass,
             probe: Probe::Live,
+            took: std::sync::atomic::AtomicU64::new(0),
             history: Rings::new(crate::Options::DEFAULT.history(), SUBJECTS),
         }
     }
@@ -117,6 +121,12 @@ impl<F: Feed> State<F> {
             history: Rings::new(entries, SUBJECTS),
             ..self
         }
+    }
+
+    /// How long the latest run took, once one has ended.
+    pub(crate) fn took(&self) -> Option<Duration> {
+        let nanos = self.took.load(std::sync::atomic::Ordering::Relaxed);
+        (nanos != 0).then(|| Duration::from_nanos(nanos))
     }
 
     /// The transitions of the probe and its checks.
@@ -167,6 +177,10 @@ impl<F: Feed> State<F> {
                 changed
             });
         }
+        let nanos = u64::try_from(duration.as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        (self.took).store(nanos, std::sync::atomic::Ordering::Relaxed);
         let since_epoch = at.saturating_duration_since(self.epoch);
         (self.mark).store(Mark::of(since_epoch, passed).0, Ordering::Release);
     }

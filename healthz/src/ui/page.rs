@@ -35,13 +35,14 @@ fn paint(state: &Value) -> String {
     for probe in list(&state["probes"]) {
         let name = text(&probe["probe"]);
         let age = probe["age_ms"].as_f64().map(age).unwrap_or_default();
+        let run = probe["duration_ms"].as_f64().map(took).unwrap_or_default();
         row(
             &mut html,
             &name,
             &probe["status"],
             &probe["title"],
             &age,
-            "",
+            &run,
         );
         for check in list(&probe["checks"]) {
             let subject = format!("{name}/{}", text(&check["name"]));

@@ -41,6 +41,7 @@ pub(crate) fn now(health: &Health, lifecycle: &Lifecycle, details: bool) -> Valu
                 "status": probe.status().map(|status| status.as_str()),
                 "title": title(probe.title()),
                 "age_ms": probe.age().map(millis),
+                "duration_ms": probe.duration().map(millis),
                 "checks": checks,
             })
         })
