@@ -94,3 +94,27 @@ async fn a_request_never_waits_for_a_background_run() {
         timed_out.text()
     );
 }
+
+#[test]
+#[should_panic(expected = "`Options::with_cache` has no effect with `with_interval`")]
+fn the_builder_refuses_a_cache_beside_an_interval() {
+    let options = Options::DEFAULT
+        .with_interval(Duration::from_secs(10))
+        .with_cache(Duration::from_secs(5));
+    let _: axum::Router = Healthz::new()
+        .live(|| ())
+        .ready_with(options, || ())
+        .router();
+}
+
+#[test]
+#[should_panic(
+    expected = "the live probe's interval, 500ms, must be longer than its timeout, 900ms"
+)]
+fn the_builder_refuses_an_interval_not_longer_than_the_timeout() {
+    let options = Options::DEFAULT.with_interval(Duration::from_millis(500));
+    let _: axum::Router = Healthz::new()
+        .live_with(options, || ())
+        .ready(|| ())
+        .router();
+}

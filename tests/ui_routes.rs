@@ -162,7 +162,10 @@ async fn the_history_is_json_with_the_transitions_in_order() {
         "{time}"
     );
     assert_eq!(history["probes"][1]["checks"][0]["title"], DOWN);
-    assert!(history["probes"][1]["duration_ms"].as_f64().is_some(), "the last run's duration");
+    assert!(
+        history["probes"][1]["duration_ms"].as_f64().is_some(),
+        "the last run's duration"
+    );
 }
 
 #[tokio::test]

@@ -462,6 +462,20 @@ where
             "`Options::with_blocking` runs a sync probe on the blocking thread pool, and the {} probe is `async`: remove `with_blocking`, or make the probe sync",
             kind.name()
         );
+        let options = self.runner.options();
+        if let Some(interval) = options.interval() {
+            assert!(
+                options.cache().is_none(),
+                "`Options::with_cache` has no effect with `with_interval`: every request of the {} probe is answered at once from the latest background run; remove `with_cache`",
+                kind.name()
+            );
+            assert!(
+                interval > options.timeout(),
+                "the {} probe's interval, {interval:?}, must be longer than its timeout, {:?}, or runs follow one another back to back: give a longer interval, or a shorter timeout",
+                kind.name(),
+                options.timeout()
+            );
+        }
         let function = self.function.clone();
         Endpoint::new(kind, self.runner.clone(), move |parts, state| {
             function.call(parts, state, blocking)

@@ -136,9 +136,11 @@ impl Options {
     ///
     /// Every request is then answered at once from the latest run, so
     /// [`with_cache`](Self::with_cache) and [`with_stale`](Self::with_stale)
-    /// have no effect (the attributes refuse them beside `interval`). There
-    /// is still one run at a time: a run that takes longer than `period`
-    /// delays the next, so give the probe a timeout shorter than the period.
+    /// have nothing left to do, and there is still one run at a time, so a
+    /// period not longer than the timeout would run back to back. The
+    /// attributes refuse both at compile time; given to
+    /// [`Healthz`](crate::Healthz), they make its router panic, naming the
+    /// fix.
     /// A background run has no request: its arguments are extracted from a
     /// `GET` of the probe's path without headers or query, with the router's
     /// state and the extensions of the first request served (where

@@ -169,7 +169,11 @@ mod tests {
 
     #[test]
     fn an_entry_is_as_small_as_the_docs_say() {
-        assert!(std::mem::size_of::<Entry>() <= 128, "{} bytes", std::mem::size_of::<Entry>());
+        assert!(
+            std::mem::size_of::<Entry>() <= 128,
+            "{} bytes",
+            std::mem::size_of::<Entry>()
+        );
     }
 
     #[test]
