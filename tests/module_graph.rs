@@ -18,6 +18,7 @@ const ROOT_NAMES: &[(&str, &str)] = &[
     ("ShutdownSignal", "lifecycle"),
     ("Health", "health"),
     ("Healthz", "builder"),
+    ("Details", "details"),
     ("router", "probe"),
     ("serve", "probe"),
 ];

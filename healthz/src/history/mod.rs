@@ -45,8 +45,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use crate::health::Status;
-use crate::probe::Probe;
+use crate::base::kind::Probe;
+use crate::base::status::Status;
 
 pub(crate) use ring::Rings;
 

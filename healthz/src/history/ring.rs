@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{Entry, Subject, bounded_title};
 use crate::base::kind::Probe;
-use crate::health::Status;
+use crate::base::status::Status;
 use crate::report::Report;
 
 // std's lock and atomic, also in the loom models: history is not part of

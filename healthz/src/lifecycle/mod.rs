@@ -19,8 +19,8 @@ use axum::http::request::Parts;
 use tokio::sync::watch;
 
 use crate::Details;
+use crate::base::status::Status as HealthStatus;
 use crate::base::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
-use crate::health::Status as HealthStatus;
 use crate::history::{Entry, Rings, Subject};
 use crate::lifecycle::heartbeat::{Beat, Heartbeat, HeartbeatInUse};
 use crate::lifecycle::hold::ReadinessHold;

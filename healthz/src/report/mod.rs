@@ -43,12 +43,12 @@ pub(crate) enum Status {
     Warn,
 }
 
-impl From<Status> for crate::health::Status {
+impl From<Status> for crate::base::status::Status {
     fn from(status: Status) -> Self {
         match status {
-            Status::Pass => crate::health::Status::Pass,
-            Status::Warn => crate::health::Status::Warn,
-            Status::Fail => crate::health::Status::Fail,
+            Status::Pass => crate::base::status::Status::Pass,
+            Status::Warn => crate::base::status::Status::Warn,
+            Status::Fail => crate::base::status::Status::Fail,
         }
     }
 }
@@ -123,8 +123,8 @@ pub(crate) fn verdict(checks: &[CheckReport]) -> Option<String> {
 impl Report {
     /// How the probe answers as a whole: failed, warned by a warning-only
     /// check, or passed.
-    pub(crate) fn status(&self) -> crate::health::Status {
-        use crate::health::Status as Overall;
+    pub(crate) fn status(&self) -> crate::base::status::Status {
+        use crate::base::status::Status as Overall;
         if self.title.is_some() {
             Overall::Fail
         } else if (self.checks.iter()).any(|check| check.status == Status::Warn) {

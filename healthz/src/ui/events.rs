@@ -69,10 +69,11 @@ pub(crate) fn stream(
     details: bool,
     open: Open,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // Made before the state is read, so that no change after it is missed.
+    // Made, and the last entry taken, before the state is read: a change
+    // after that is sent as an entry, even if the state has it already.
     let health = lifecycle.health();
-    let state = super::view::now(&health, &lifecycle, details);
     let sent = (health.history().last()).map_or(0, |entry| entry.sequence());
+    let state = super::view::now(&health, &lifecycle, details);
     let first = Event::default().event("state").data(state.to_string());
     let mut ticks = tokio::time::interval(HEARTBEAT_READS);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
