@@ -162,3 +162,28 @@ async fn a_heartbeat_going_late_is_remembered_when_it_is_read() {
     assert_eq!(turns, [Status::Pass, Status::Fail, Status::Pass]);
     beat.finish();
 }
+
+#[tokio::test]
+async fn a_late_heartbeat_finished_is_remembered_passing_again() {
+    let lifecycle = Lifecycle::new();
+    let app = Healthz::new()
+        .live(|| ())
+        .ready(|| ())
+        .lifecycle(lifecycle.clone())
+        .router();
+    let addr = healthz_suite::serve(app).await;
+    let beat = lifecycle.heartbeat("importer", Duration::from_millis(50));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 503);
+    beat.finish();
+    assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 200);
+    let turns: Vec<_> = (lifecycle.health().history().iter())
+        .filter(|entry| entry.subject().to_string() == "lifecycle/heartbeat:importer")
+        .map(|entry| entry.status())
+        .collect();
+    assert_eq!(
+        turns,
+        [Status::Pass, Status::Fail, Status::Pass],
+        "watched, late, finished"
+    );
+}

@@ -34,13 +34,16 @@ async fn an_unasked_probe_runs_about_once_a_period() {
         "{runs} runs in 3.5 s, with no request"
     );
 
+    let asked = std::time::Instant::now();
     for _ in 0..20 {
         healthz_suite::get(addr, "/healthz/ready").await;
     }
+    // The ticks while they were asked, and none for the requests.
+    let ticks = usize::try_from(asked.elapsed().as_secs()).unwrap() + 1;
     let after = READY_RUNS.load(Ordering::SeqCst);
     assert!(
-        after - runs <= 1,
-        "20 requests ran it {} times",
+        after - runs <= ticks,
+        "20 requests in {ticks} ticks ran it {} times",
         after - runs
     );
 }
@@ -53,8 +56,8 @@ async fn a_request_never_waits_for_a_background_run() {
         .live(|| ())
         .ready_with(
             Options::DEFAULT
-                .with_interval(Duration::from_millis(300))
-                .with_timeout(Duration::from_millis(250)),
+                .with_interval(Duration::from_secs(3))
+                .with_timeout(Duration::from_secs(2)),
             {
                 let (runs, running) = (runs.clone(), running.clone());
                 move || {
@@ -87,9 +90,10 @@ async fn a_request_never_waits_for_a_background_run() {
         reply.text()
     );
 
-    let timed_out = healthz_suite::until(addr, "/healthz/ready", 503, Duration::from_secs(5)).await;
+    let timed_out =
+        healthz_suite::until(addr, "/healthz/ready", 503, Duration::from_secs(10)).await;
     assert!(
-        timed_out.text().contains("timed out after 250ms"),
+        timed_out.text().contains("timed out after 2s"),
         "{}",
         timed_out.text()
     );

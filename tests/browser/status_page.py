@@ -86,14 +86,22 @@ def main():
         expect(badge(page, "ready/cache")).to_have_text("WARN", timeout=2000)
         expect(badge(page, "ready")).to_have_text("WARN", timeout=2000)
 
-        post("/worker/stall")
+        # While the worker beats, the age of its last beat stays within the
+        # 2 s period however long the page is open.
         beat_age = page.locator('tr[data-subject="heartbeat:worker"] td').nth(2)
+        beating = []
+        for _ in range(5):
+            page.wait_for_timeout(1000)
+            beating.append(seconds(beat_age.inner_text()))
+        assert max(beating) <= 2, f"the age of a beating heartbeat grew: {beating}"
+        post("/worker/stall")
         page.wait_for_timeout(1200)
         first = seconds(beat_age.inner_text())
         page.wait_for_timeout(1200)
         second = seconds(beat_age.inner_text())
         assert second > first, f"the heartbeat's age did not grow: {first} s, then {second} s"
         expect(badge(page, "heartbeat:worker")).to_have_text("FAIL", timeout=4000)
+        assert seconds(beat_age.inner_text()) >= 2, "late: as old as its period at least"
         title = page.locator('tr[data-subject="heartbeat:worker"] td').nth(1).inner_text()
         assert "The worker heartbeat is late" in title, title
         post("/worker/resume")

@@ -138,13 +138,17 @@ impl Options {
     /// [`with_cache`](Self::with_cache) and [`with_stale`](Self::with_stale)
     /// have nothing left to do, and there is still one run at a time, so a
     /// period not longer than the timeout would run back to back. The
-    /// attributes refuse both at compile time; given to
-    /// [`Healthz`](crate::Healthz), they make its router panic, naming the
-    /// fix.
+    /// attributes refuse both at compile time; a cache or such a period
+    /// given to [`Healthz`](crate::Healthz) makes its router panic, naming
+    /// the fix.
+    ///
     /// A background run has no request: its arguments are extracted from a
-    /// `GET` of the probe's path without headers or query, with the router's
-    /// state and the extensions of the first request served (where
-    /// `Extension` layers put their values).
+    /// `GET` of the path of the first request served (the probe's, or a
+    /// gRPC method's) without headers or query, with the router's state and
+    /// that request's extensions (where `Extension` layers put their
+    /// values). An answer older than two periods and the timeout is no
+    /// longer kept by the refresh (the shutdown has drained, or those
+    /// arguments are refused), and requests run the probe again.
     ///
     /// ```
     /// # use std::time::Duration;

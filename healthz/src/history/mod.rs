@@ -2,9 +2,10 @@
 //! lifecycle entry, each kept in a bounded ring and read from the app's
 //! [`Health`](crate::Health) view.
 //!
-//! A transition is a change of status or title. Entries are written once
-//! per run that answers differently and once per signal of the app's
-//! (a hold taken, a heartbeat gone late); a probe request writes none.
+//! A transition is a change of status or title. Entries are written by the
+//! runs whose answer differs from the one before, and by the app's signals
+//! (a hold taken, a heartbeat found late): a request answered from the
+//! latest run, or by a run that answers as the one before, writes none.
 //!
 //! Memory is bounded: each probe and each of its named checks keeps its last
 //! [`Options::history`](crate::Options::history) transitions (32 unless

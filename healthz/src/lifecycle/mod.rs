@@ -29,12 +29,13 @@ use crate::lifecycle::shutdown::ShutdownSignal;
 use crate::lifecycle::signal::{OsSignals, Signal, Signals};
 use crate::report::{CheckReport, Report, Status};
 
-/// The readiness title while the server drains before shutting down.
-/// How many transitions each lifecycle entry keeps, and how many entries
-/// (heartbeats come and go by name) the history keeps at most.
+/// How many transitions each lifecycle entry keeps.
 const HISTORY: usize = 32;
+/// How many entries the history keeps at most: heartbeats come and go by
+/// name.
 const HISTORY_SUBJECTS: usize = 64;
 
+/// The readiness title while the server drains before shutting down.
 const SHUTTING_DOWN: &str = "The server is shutting down";
 
 /// The startup title until [`Lifecycle::mark_started`].
@@ -512,7 +513,10 @@ impl Lifecycle {
         if (signals.heartbeats.iter()).any(|other| other.is_beating() && other.name == name) {
             return Err(HeartbeatInUse { name });
         }
-        self.record(&format!("heartbeat:{name}"), None);
+        // Unless one of its name that ended still fails liveness.
+        if !(signals.heartbeats.iter()).any(|other| other.name == name) {
+            self.record(&format!("heartbeat:{name}"), None);
+        }
         let beat = Arc::new(Beat::new(name, period));
         signals.heartbeats.push(beat.clone());
         self.state.watching.store(true, Ordering::Release);
@@ -525,6 +529,8 @@ impl Lifecycle {
     pub(crate) fn unwatch(&self, beat: &Arc<Beat>) {
         let mut signals = self.signals();
         signals.heartbeats.retain(|other| !Arc::ptr_eq(other, beat));
+        // Finished: it fails liveness no more.
+        self.record(&format!("heartbeat:{}", beat.name), None);
         self.state
             .watching
             .store(!signals.heartbeats.is_empty(), Ordering::Release);
@@ -752,8 +758,8 @@ impl Lifecycle {
 
     /// A receiver notified at each change of what the app says of itself:
     /// started, held, released, broken, a heartbeat watched, ended or
-    /// finished, shutting down. A heartbeat going late is not an event: it
-    /// is read when asked.
+    /// finished, shutting down, and a heartbeat found late or beating again
+    /// by a read (only a read finds it).
     pub(crate) fn changes(&self) -> watch::Receiver<()> {
         self.state.changes.subscribe()
     }
@@ -845,10 +851,14 @@ impl Lifecycle {
                         continue;
                     }
                     let standing = beat.standing();
-                    entries.push(entry(name, beat.title(&standing).as_deref()));
+                    let title = beat.title(&standing);
                     if beat.has_turned(&standing) {
+                        // Under the lock, so that two readers cannot write
+                        // the turns of one heartbeat out of order.
+                        self.record(&name, title.as_deref());
                         turned.push((beat.clone(), standing));
                     }
+                    entries.push(entry(name, title.as_deref()));
                 }
             }
             Gate::Live | Gate::Startup => {}
@@ -856,10 +866,6 @@ impl Lifecycle {
         drop(signals);
         let turns = !turned.is_empty();
         for (beat, standing) in turned {
-            self.record(
-                &format!("heartbeat:{}", beat.name),
-                beat.title(&standing).as_deref(),
-            );
             beat.log_turn(&standing);
         }
         if turns {
@@ -907,7 +913,7 @@ impl Lifecycle {
         self.state.watching.load(Ordering::Acquire)
     }
 
-    /// Resolves once the drain delay of a shutdown signal is over.
+    /// Whether the drain delay of a shutdown signal is over.
     #[cfg(feature = "ui")]
     pub(crate) fn has_drained(&self) -> bool {
         self.state.drained.load(Ordering::SeqCst)

@@ -110,8 +110,11 @@ pub(crate) struct Runner {
     /// Reports each run: logs, spans, metrics.
     observer: Observer,
     /// Whether the background refresh of an `interval` has begun: once per
-    /// probe, however many readers serve it.
+    /// probe, however many readers serve it, and again if it ended before
+    /// the shutdown drained (its runtime shut down).
     refreshing: AtomicBool,
+    /// Dropped with the probe, which ends its refresh at once.
+    alive: tokio::sync::watch::Sender<()>,
 }
 
 /// A run, boxed so that it can go on on a task of its own from its first
@@ -200,7 +203,19 @@ impl Runner {
             blocking: Arc::new(AtomicBool::new(false)),
             observer: Observer::new(kind),
             refreshing: AtomicBool::new(false),
+            alive: tokio::sync::watch::Sender::new(()),
         }
+    }
+
+    /// A receiver whose `changed` fails once the probe is dropped.
+    pub(crate) fn alive(&self) -> tokio::sync::watch::Receiver<()> {
+        self.alive.subscribe()
+    }
+
+    /// The refresh ended before the shutdown drained: the next request
+    /// begins another.
+    pub(crate) fn refresh_ended(&self) {
+        self.refreshing.store(false, Ordering::Release);
     }
 
     /// Whether the caller is the first to begin the probe's background
@@ -322,10 +337,15 @@ impl Runner {
     }
 
     /// The cached answer, fresh or stale, if the options keep one; with an
-    /// `interval`, the latest answer, always fresh: the background keeps it.
+    /// `interval`, the latest answer, fresh while the background keeps it.
     fn cached(&self) -> Option<Entry> {
-        if self.options.interval().is_some() {
-            return self.state.latest().map(|(answer, _)| Entry::Fresh(answer));
+        if let Some(interval) = self.options.interval() {
+            let (answer, age) = self.state.latest()?;
+            // Older than two periods and a run, no refresh keeps it: the
+            // shutdown has drained, or the background runs' arguments are
+            // refused. Requests run the probe again, as without `interval`.
+            let kept = age <= interval * 2 + self.options.timeout();
+            return kept.then_some(Entry::Fresh(answer));
         }
         let cache = self.options.cache()?;
         let (answer, age) = self.state.latest()?;
@@ -656,6 +676,30 @@ mod tests {
         let served = runner.answer(counted(&runs, Duration::ZERO)).await;
         assert!(served.stale.is_none(), "past `stale`, the request waits");
         assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_interval_answer_no_refresh_kept_is_run_again() {
+        let runner = runner(
+            Kind::Ready,
+            Options::DEFAULT.with_interval(Duration::from_secs(1)),
+        );
+        let runs = Arc::new(AtomicUsize::new(0));
+        runner.answer(counted(&runs, Duration::ZERO)).await;
+        tokio::time::advance(Duration::from_millis(2_900)).await;
+        runner.answer(counted(&runs, Duration::ZERO)).await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "within two periods and a timeout"
+        );
+        tokio::time::advance(Duration::from_millis(100)).await;
+        runner.answer(counted(&runs, Duration::ZERO)).await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "past them, the request runs it"
+        );
     }
 
     #[tokio::test]

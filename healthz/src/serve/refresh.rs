@@ -1,7 +1,7 @@
 //! The background refresh of a probe with an `interval`: one more writer of
 //! its state, through the same single flight as the requests' runs.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use axum::http::Request;
@@ -29,10 +29,15 @@ pub(crate) fn spawn<S, F>(
     S: Clone + Send + 'static,
     F: CheckFn<S>,
 {
-    let runner = Arc::downgrade(runner);
+    let mut alive = runner.alive();
+    let ending = Ending {
+        runner: Arc::downgrade(runner),
+        drained: false,
+    };
     let path = first.uri.path().to_owned();
     let extensions = first.extensions.clone();
     tokio::spawn(async move {
+        let mut ending = ending;
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         // A run longer than the period delays the next tick, rather than
         // bunching the missed ones.
@@ -41,10 +46,15 @@ pub(crate) fn spawn<S, F>(
         tokio::pin!(drained);
         loop {
             tokio::select! {
-                () = &mut drained => return,
+                () = &mut drained => {
+                    ending.drained = true;
+                    return;
+                }
+                // Only fails, once the probe is dropped.
+                _ = alive.changed() => return,
                 _ = ticks.tick() => {}
             }
-            let Some(runner) = runner.upgrade() else {
+            let Some(runner) = ending.runner.upgrade() else {
                 return;
             };
             let (mut parts, ()) = Request::get(&path)
@@ -56,6 +66,21 @@ pub(crate) fn spawn<S, F>(
             runner.refresh(move || check.call(parts, state)).await;
         }
     });
+}
+
+/// Ends a refresh: one that ends before the shutdown drained (its runtime
+/// shut down under it) lets the probe's next request begin another.
+struct Ending {
+    runner: Weak<Runner>,
+    drained: bool,
+}
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        if let (false, Some(runner)) = (self.drained, self.runner.upgrade()) {
+            runner.refresh_ended();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -136,8 +161,37 @@ mod tests {
             .0;
         spawn(&runner, period, check, (), &first, Lifecycle::new().view());
         tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let mut gone = runner.alive();
         drop(runner);
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert!(gone.changed().await.is_err(), "the probe is gone");
+    }
+
+    #[test]
+    fn a_refresh_whose_runtime_shut_down_is_begun_again() {
+        let period = Duration::from_secs(1);
+        let runner = Arc::new(Runner::new(
+            Kind::Ready,
+            crate::Options::DEFAULT.with_interval(period),
+        ));
+        let check = |_: Parts, (): ()| std::future::ready::<Evaluation>(Ok(Outcome::Done(Ok(()))));
+        let first = Request::get("/healthz/ready")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert!(runner.begins_refresh());
+        runtime.block_on(async {
+            spawn(&runner, period, check, (), &first, Lifecycle::new().view());
+            tokio::task::yield_now().await;
+        });
+        assert!(!runner.begins_refresh(), "under way");
+        drop(runtime);
+        assert!(runner.begins_refresh(), "its runtime is gone: begun again");
     }
 }

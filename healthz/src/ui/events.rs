@@ -1,7 +1,7 @@
 //! `<prefix>/events`: a `text/event-stream` of every transition of the
 //! probes, their checks and the app's signals, as it is written.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +11,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 
 use crate::health::Health;
+use crate::history::Entry;
 use crate::lifecycle::Lifecycle;
 
 /// The most event streams open at once, per router; the one past it is
@@ -54,8 +55,11 @@ struct Following {
     health: Health,
     lifecycle: Lifecycle,
     details: bool,
-    /// The sequence number of the last entry sent.
-    sent: u64,
+    /// The sequence numbers of the entries kept that were sent, or were
+    /// there when the stream began. A set, not the greatest: the rings are
+    /// read one after another, so a read can find an entry while missing
+    /// an older one being written meanwhile, which the next read finds.
+    sent: BTreeSet<u64>,
     pending: VecDeque<Event>,
     ticks: tokio::time::Interval,
     _open: Open,
@@ -69,10 +73,10 @@ pub(crate) fn stream(
     details: bool,
     open: Open,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // Made, and the last entry taken, before the state is read: a change
+    // Made, and the entries taken, before the state is read: a change
     // after that is sent as an entry, even if the state has it already.
     let health = lifecycle.health();
-    let sent = (health.history().last()).map_or(0, |entry| entry.sequence());
+    let sent = (health.history().iter()).map(Entry::sequence).collect();
     let state = super::view::now(&health, &lifecycle, details);
     let first = Event::default().event("state").data(state.to_string());
     let mut ticks = tokio::time::interval(HEARTBEAT_READS);
@@ -111,17 +115,16 @@ impl Following {
                     continue;
                 }
             }
-            for entry in self.health.history() {
-                if entry.sequence() <= self.sent {
-                    continue;
-                }
-                self.sent = entry.sequence();
-                if entry.is_shown(self.details) {
+            let history = self.health.history();
+            for entry in &history {
+                if !self.sent.contains(&entry.sequence()) && entry.is_shown(self.details) {
                     let data = entry.json(self.details).to_string();
                     self.pending
                         .push_back(Event::default().event("entry").data(data));
                 }
             }
+            // Bounded by the rings: an entry they dropped cannot come back.
+            self.sent = history.iter().map(Entry::sequence).collect();
         }
     }
 }

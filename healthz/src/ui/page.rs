@@ -18,9 +18,11 @@ const HOUR_MS: f64 = 3_600_000.0;
 pub(crate) fn page(state: &Value) -> String {
     // `<` escaped, so that no title can end the script element early.
     let json = state.to_string().replace('<', "\\u003c");
+    // The state first, once: a title in the paint may hold either mark,
+    // and the JSON holds no `<` of the paint's mark.
     TEMPLATE
-        .replace("<!--PAINT-->", &paint(state))
-        .replace("/*STATE*/", &json)
+        .replacen("/*STATE*/", &json, 1)
+        .replacen("<!--PAINT-->", &paint(state), 1)
 }
 
 /// The page's body, as its script renders it too.
@@ -267,6 +269,32 @@ mod tests {
         assert_eq!(
             page.matches("</script>").count(),
             TEMPLATE.matches("</script>").count()
+        );
+    }
+
+    #[test]
+    fn a_title_holding_the_template_marks_stays_text() {
+        let title = "/*STATE*/ <!--PAINT--> onfocus=alert(1)";
+        let state = serde_json::json!({
+            "now_ms": 1000,
+            "probes": [{"probe": "ready", "status": "fail", "title": title, "checks": []}],
+            "lifecycle": {},
+            "history": [{"subject": "ready", "status": "fail", "title": title, "time": "t", "at_ms": 0}],
+        });
+        let page = page(&state);
+        assert_eq!(
+            page.matches("/*STATE*/").count(),
+            5,
+            "the row, the segment's title and label, and the JSON's two"
+        );
+        assert_eq!(
+            page.matches(r#"<script id="state" type="application/json">{"#)
+                .count(),
+            1
+        );
+        assert!(
+            !page.contains("\" onfocus"),
+            "no attribute is closed by the title"
         );
     }
 
