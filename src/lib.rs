@@ -507,3 +507,41 @@ impl std::io::Write for Captured {
         Ok(())
     }
 }
+
+/// A Python that can `import module`, `HEALTHZ_PYTHON` or `python3`; or,
+/// outside CI, `None`, having said in one line that `test` is skipped and
+/// how to get `package`. Under `CI=true` a missing one fails the test.
+pub fn python_with(module: &str, package: &str, test: &str) -> Option<String> {
+    let python = std::env::var("HEALTHZ_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    // Quiet: a missing module is told in one line below, not a traceback.
+    let has_module = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if has_module {
+        return Some(python);
+    }
+    skip_unless_ci(
+        test,
+        &format!(
+            "{python} lacks Python's {package}; `pip install {package}`, or set HEALTHZ_PYTHON \
+             to a Python that has it, as .ci/run does"
+        ),
+    );
+    None
+}
+
+/// Says in one line that `test` is skipped because of `missing`, or, under
+/// `CI=true`, where nothing may be skipped, fails it.
+pub fn skip_unless_ci(test: &str, missing: &str) {
+    assert!(
+        !std::env::var("CI").is_ok_and(|ci| ci == "true"),
+        "{test}: {missing}"
+    );
+    // Straight to stderr, past the test harness's capture, so that the line
+    // shows although the test passes.
+    let line = format!("skipped {test}: {missing}\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+}

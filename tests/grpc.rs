@@ -204,34 +204,13 @@ async fn watch_of_an_unknown_service_says_so_and_stays_open() {
     assert!(more.is_err(), "still open, with nothing more to say");
 }
 
-/// A Python with grpcio-health-checking, `HEALTHZ_PYTHON` or `python3`; or,
-/// outside CI, `None`, having said in one line that `test` is skipped and
-/// how to run it.
+/// A Python with grpcio-health-checking, or, outside CI, `None`.
 fn python_client(test: &str) -> Option<String> {
-    let python = std::env::var("HEALTHZ_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    // Quiet: a missing module is told in one line below, not a traceback.
-    let has_client = std::process::Command::new(&python)
-        .args(["-c", "import grpc_health.v1.health_pb2_grpc"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if has_client {
-        return Some(python);
-    }
-    assert!(
-        !std::env::var("CI").is_ok_and(|ci| ci == "true"),
-        "{python} lacks grpcio-health-checking, which CI installs"
-    );
-    // Straight to stderr, past the test harness's capture, so that the line
-    // shows although the test passes.
-    let line = format!(
-        "skipped {test}: {python} lacks Python's grpcio-health-checking; \
-         `pip install grpcio-health-checking`, or set HEALTHZ_PYTHON to a Python that has it, \
-         as .ci/run does\n"
-    );
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
-    None
+    healthz_suite::python_with(
+        "grpc_health.v1.health_pb2_grpc",
+        "grpcio-health-checking",
+        test,
+    )
 }
 
 /// What Python's client reads at `addr` for each service name, a line each.

@@ -139,15 +139,21 @@ async fn the_lifecycle_entries_are_remembered() {
     );
 }
 
-#[tokio::test]
-async fn a_heartbeat_going_late_is_remembered_when_it_is_read() {
+/// Passing probes served with a lifecycle of their own, whose heartbeats a
+/// liveness request reads.
+async fn passing() -> (Lifecycle, std::net::SocketAddr) {
     let lifecycle = Lifecycle::new();
     let app = Healthz::new()
         .live(|| ())
         .ready(|| ())
         .lifecycle(lifecycle.clone())
         .router();
-    let addr = healthz_suite::serve(app).await;
+    (lifecycle, healthz_suite::serve(app).await)
+}
+
+#[tokio::test]
+async fn a_heartbeat_going_late_is_remembered_when_it_is_read() {
+    let (lifecycle, addr) = passing().await;
     let beat = lifecycle.heartbeat("worker", Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(200)).await;
     healthz_suite::get(addr, "/healthz/live").await;
@@ -157,7 +163,7 @@ async fn a_heartbeat_going_late_is_remembered_when_it_is_read() {
     let history = lifecycle.health().history();
     let turns: Vec<_> = (history.iter())
         .filter(|entry| entry.subject().to_string() == "lifecycle/heartbeat:worker")
-        .map(|entry| entry.status())
+        .map(Entry::status)
         .collect();
     assert_eq!(turns, [Status::Pass, Status::Fail, Status::Pass]);
     beat.finish();
@@ -165,13 +171,7 @@ async fn a_heartbeat_going_late_is_remembered_when_it_is_read() {
 
 #[tokio::test]
 async fn a_late_heartbeat_finished_is_remembered_passing_again() {
-    let lifecycle = Lifecycle::new();
-    let app = Healthz::new()
-        .live(|| ())
-        .ready(|| ())
-        .lifecycle(lifecycle.clone())
-        .router();
-    let addr = healthz_suite::serve(app).await;
+    let (lifecycle, addr) = passing().await;
     let beat = lifecycle.heartbeat("importer", Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 503);

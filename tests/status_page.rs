@@ -8,28 +8,15 @@
 use healthz_suite::Example;
 
 /// A Python with Playwright, and chromium; or, outside CI, `None`, having
-/// said in one line that the test is skipped and how to run it.
+/// said in one line that the test is skipped and how to get them.
 fn browser() -> Option<String> {
-    let python = std::env::var("HEALTHZ_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let has_playwright = std::process::Command::new(&python)
-        .args(["-c", "import playwright.sync_api"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    let has_chromium = std::path::Path::new("/usr/bin/chromium").exists();
-    if has_playwright && has_chromium {
-        return Some(python);
+    const TEST: &str = "the_status_page_follows_the_app_in_a_browser";
+    if !std::path::Path::new("/usr/bin/chromium").exists() {
+        let missing = "no /usr/bin/chromium; `apt-get install chromium`, as .ci/run does";
+        healthz_suite::skip_unless_ci(TEST, missing);
+        return None;
     }
-    assert!(
-        !std::env::var("CI").is_ok_and(|ci| ci == "true"),
-        "CI runs the status page in a browser: install chromium and Playwright, as .ci/run does"
-    );
-    eprintln!(
-        "skipped the status page's browser test: `apt-get install chromium` and \
-         `pip install playwright`, or set HEALTHZ_PYTHON to a Python that has it, as .ci/run does"
-    );
-    None
+    healthz_suite::python_with("playwright.sync_api", "playwright", TEST)
 }
 
 #[tokio::test]

@@ -1013,15 +1013,6 @@ mod tests {
     use super::*;
     use tokio::sync::mpsc;
 
-    impl Signals for mpsc::UnboundedReceiver<Signal> {
-        async fn recv(&mut self) -> Signal {
-            match mpsc::UnboundedReceiver::recv(self).await {
-                Some(signal) => signal,
-                None => std::future::pending().await,
-            }
-        }
-    }
-
     fn title(lifecycle: &Lifecycle, gate: Gate) -> Option<String> {
         lifecycle.gate(gate).and_then(|report| report.title)
     }

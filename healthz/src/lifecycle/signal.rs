@@ -101,3 +101,23 @@ impl Signals for OsSignals {
         Signal::Interrupt
     }
 }
+
+/// The tests' signals: those sent on the channel, then none.
+#[cfg(test)]
+impl Signals for tokio::sync::mpsc::UnboundedReceiver<Signal> {
+    async fn recv(&mut self) -> Signal {
+        match tokio::sync::mpsc::UnboundedReceiver::recv(self).await {
+            Some(signal) => signal,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Signals that send one SIGTERM, then none, for the tests of what ends
+/// with a drain.
+#[cfg(test)]
+pub(crate) fn one_terminate() -> tokio::sync::mpsc::UnboundedReceiver<Signal> {
+    let (send, signals) = tokio::sync::mpsc::unbounded_channel();
+    send.send(Signal::Terminate).expect("the receiver is here");
+    signals
+}

@@ -90,29 +90,15 @@ mod tests {
     use super::*;
     use crate::base::checks::Outcome;
     use crate::base::kind::Kind;
-    use crate::lifecycle::signal::{Signal, Signals};
+    use crate::lifecycle::signal::one_terminate;
     use crate::run::Evaluation;
 
-    /// One SIGTERM, then none.
-    struct Once(bool);
+    const PERIOD: Duration = Duration::from_secs(1);
 
-    impl Signals for Once {
-        async fn recv(&mut self) -> Signal {
-            if std::mem::replace(&mut self.0, false) {
-                Signal::Terminate
-            } else {
-                std::future::pending().await
-            }
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_refresh_runs_each_period_and_stops_when_the_shutdown_has_drained() {
-        let period = Duration::from_secs(1);
-        let runner = Arc::new(Runner::new(
-            Kind::Ready,
-            crate::Options::DEFAULT.with_interval(period),
-        ));
+    /// A probe refreshed each second, and how many times it ran.
+    fn refreshed(lifecycle: &Lifecycle) -> (Arc<Runner>, Arc<AtomicUsize>) {
+        let options = crate::Options::DEFAULT.with_interval(PERIOD);
+        let runner = Arc::new(Runner::new(Kind::Ready, options));
         let runs = Arc::new(AtomicUsize::new(0));
         let check = {
             let runs = runs.clone();
@@ -121,18 +107,30 @@ mod tests {
                 std::future::ready::<Evaluation>(Ok(Outcome::Done(Ok(()))))
             }
         };
-        let lifecycle = Lifecycle::new();
         let first = Request::get("/healthz/ready")
             .body(())
             .unwrap()
             .into_parts()
             .0;
-        spawn(&runner, period, check, (), &first, lifecycle.view());
+        assert!(
+            runner.begins_refresh(),
+            "the first to begin it, as a first request"
+        );
+        spawn(&runner, PERIOD, check, (), &first, lifecycle.view());
+        (runner, runs)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_refresh_runs_each_period_and_stops_when_the_shutdown_has_drained() {
+        let lifecycle = Lifecycle::new();
+        let (_runner, runs) = refreshed(&lifecycle);
 
         tokio::time::sleep(Duration::from_millis(3_500)).await;
         assert_eq!(runs.load(Ordering::SeqCst), 3, "one run a second");
 
-        lifecycle.drain_on(Once(true), Duration::from_secs(2)).await;
+        lifecycle
+            .drain_on(one_terminate(), Duration::from_secs(2))
+            .await;
         let drained = runs.load(Ordering::SeqCst);
         assert_eq!(drained, 5, "runs go on through the drain delay");
         tokio::time::sleep(Duration::from_secs(10)).await;
@@ -141,25 +139,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_refresh_stops_with_its_probe() {
-        let period = Duration::from_secs(1);
-        let runner = Arc::new(Runner::new(
-            Kind::Live,
-            crate::Options::DEFAULT.with_interval(period),
-        ));
-        let runs = Arc::new(AtomicUsize::new(0));
-        let check = {
-            let runs = runs.clone();
-            move |_: Parts, (): ()| {
-                runs.fetch_add(1, Ordering::SeqCst);
-                std::future::ready::<Evaluation>(Ok(Outcome::Done(Ok(()))))
-            }
-        };
-        let first = Request::get("/healthz/live")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0;
-        spawn(&runner, period, check, (), &first, Lifecycle::new().view());
+        let (runner, runs) = refreshed(&Lifecycle::new());
         tokio::time::sleep(Duration::from_millis(1_500)).await;
         let mut gone = runner.alive();
         drop(runner);
@@ -170,25 +150,14 @@ mod tests {
 
     #[test]
     fn a_refresh_whose_runtime_shut_down_is_begun_again() {
-        let period = Duration::from_secs(1);
-        let runner = Arc::new(Runner::new(
-            Kind::Ready,
-            crate::Options::DEFAULT.with_interval(period),
-        ));
-        let check = |_: Parts, (): ()| std::future::ready::<Evaluation>(Ok(Outcome::Done(Ok(()))));
-        let first = Request::get("/healthz/ready")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        assert!(runner.begins_refresh());
-        runtime.block_on(async {
-            spawn(&runner, period, check, (), &first, Lifecycle::new().view());
+        let runner = runtime.block_on(async {
+            let (runner, _) = refreshed(&Lifecycle::new());
             tokio::task::yield_now().await;
+            runner
         });
         assert!(!runner.begins_refresh(), "under way");
         drop(runtime);

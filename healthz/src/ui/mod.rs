@@ -8,7 +8,8 @@
 //!   holds, broken, shutdown), a timeline of the last hour per probe and
 //!   check with each failure's title on hover or focus, and run durations.
 //!   Its first paint is the server's, so `curl` sees the current state; it
-//!   then follows the event stream without a reload.
+//!   then follows the event stream without a reload, and reads the history
+//!   each second for the ages that no event tells.
 //! - `GET <prefix>/history`: the same data as JSON.
 //! - `GET <prefix>/events`: `text/event-stream`. A new stream first gets an
 //!   `event: state` with the JSON of `/history`, then an `event: entry` for
@@ -175,20 +176,7 @@ mod tests {
     use futures_util::StreamExt;
     use tower::ServiceExt;
 
-    use crate::lifecycle::signal::{Signal, Signals};
-
-    /// One SIGTERM, then none.
-    struct Once(bool);
-
-    impl Signals for Once {
-        async fn recv(&mut self) -> Signal {
-            if std::mem::replace(&mut self.0, false) {
-                Signal::Terminate
-            } else {
-                std::future::pending().await
-            }
-        }
-    }
+    use crate::lifecycle::signal::one_terminate;
 
     #[tokio::test(start_paused = true)]
     async fn a_stream_ends_when_the_shutdown_has_drained() {
@@ -202,7 +190,7 @@ mod tests {
 
         let drain = tokio::spawn(async move {
             lifecycle
-                .drain_on(Once(true), Duration::from_secs(20))
+                .drain_on(one_terminate(), Duration::from_secs(20))
                 .await;
         });
         let mut after = Vec::new();
