@@ -645,7 +645,7 @@ impl<'a> CheckState<'a> {
     /// # }
     /// ```
     pub fn status(&self) -> Status {
-        self.0.status.into()
+        self.0.status
     }
 
     /// Its failure's title, for `Fail` and `Warn`.

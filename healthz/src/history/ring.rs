@@ -96,7 +96,7 @@ impl Rings {
         for check in &report.checks {
             let subject = Subject::Check(probe, check.name.clone());
             let title = check.title.as_deref();
-            self.record(subject, check.status.into(), title, check.duration);
+            self.record(subject, check.status, title, check.duration);
         }
     }
 

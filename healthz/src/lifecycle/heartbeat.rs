@@ -169,6 +169,12 @@ impl Beat {
         (Duration::from_millis(silent), self.period)
     }
 
+    /// The name of its entry in the detailed answers and the history:
+    /// `heartbeat:<name>`.
+    pub(crate) fn entry(&self) -> String {
+        entry(&self.name)
+    }
+
     /// The title of a heartbeat that fails liveness.
     pub(crate) fn title(&self, standing: &Standing) -> Option<String> {
         let name = &self.name;
@@ -186,6 +192,11 @@ impl Beat {
             )),
         }
     }
+}
+
+/// The entry name of the heartbeat named `name`.
+pub(crate) fn entry(name: &str) -> String {
+    format!("heartbeat:{name}")
 }
 
 /// A duration in whole seconds, or milliseconds under a second.
@@ -258,8 +269,7 @@ impl Drop for Heartbeat {
         self.beat.end.store(end, Ordering::Release);
         let name = &*self.beat.name;
         let title = self.beat.title(&Standing::Ended { panicked });
-        self.lifecycle
-            .record(&format!("heartbeat:{name}"), title.as_deref());
+        self.lifecycle.record(&self.beat.entry(), title.as_deref());
         self.lifecycle.changed();
         if self.lifecycle.is_shutting_down() {
             tracing::info!(heartbeat = name, "heartbeat ended during shutdown");

@@ -19,7 +19,6 @@ use axum::http::request::Parts;
 use tokio::sync::watch;
 
 use crate::Details;
-use crate::base::status::Status as HealthStatus;
 use crate::base::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
 use crate::history::{Entry, Rings, Subject};
 use crate::lifecycle::heartbeat::{Beat, Heartbeat, HeartbeatInUse};
@@ -515,7 +514,7 @@ impl Lifecycle {
         }
         // Unless one of its name that ended still fails liveness.
         if !(signals.heartbeats.iter()).any(|other| other.name == name) {
-            self.record(&format!("heartbeat:{name}"), None);
+            self.record(&heartbeat::entry(&name), None);
         }
         let beat = Arc::new(Beat::new(name, period));
         signals.heartbeats.push(beat.clone());
@@ -530,7 +529,7 @@ impl Lifecycle {
         let mut signals = self.signals();
         signals.heartbeats.retain(|other| !Arc::ptr_eq(other, beat));
         // Finished: it fails liveness no more.
-        self.record(&format!("heartbeat:{}", beat.name), None);
+        self.record(&beat.entry(), None);
         self.state
             .watching
             .store(!signals.heartbeats.is_empty(), Ordering::Release);
@@ -844,7 +843,7 @@ impl Lifecycle {
             }
             Gate::Live | Gate::Startup if !self.is_shutting_down() => {
                 for beat in &signals.heartbeats {
-                    let name = format!("heartbeat:{}", beat.name);
+                    let name = beat.entry();
                     // A loop restarted after its heartbeat ended is listed
                     // once, as ended: that still fails liveness.
                     if entries.iter().any(|listed| listed.name == name) {
@@ -880,10 +879,11 @@ impl Lifecycle {
     #[cfg(feature = "ui")]
     pub(crate) fn signals_view(&self) -> SignalsView {
         let entries = self.entries(Gate::Live);
-        let heartbeats = (self.signals().heartbeats.iter())
+        let signals = self.signals();
+        let heartbeats = (signals.heartbeats.iter())
             .map(|beat| {
                 let (silent, period) = beat.silence();
-                let name = format!("heartbeat:{}", beat.name);
+                let name = beat.entry();
                 let entry = entries.iter().find(|entry| entry.name == name);
                 HeartbeatView {
                     name: beat.name.to_string(),
@@ -893,7 +893,6 @@ impl Lifecycle {
                 }
             })
             .collect();
-        let signals = self.signals();
         SignalsView {
             started: self.is_started(),
             shutting_down: self.is_shutting_down(),
@@ -951,9 +950,9 @@ impl Lifecycle {
     /// is a transition.
     pub(crate) fn record(&self, name: &str, title: Option<&str>) {
         let status = if title.is_some() {
-            HealthStatus::Fail
+            Status::Fail
         } else {
-            HealthStatus::Pass
+            Status::Pass
         };
         let subject = Subject::Lifecycle(Cow::Owned(name.to_owned()));
         self.state.history.record(subject, status, title, None);

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::HealthError;
 use crate::base::kind::Kind;
+pub(crate) use crate::base::status::Status;
 
 /// What one run of a probe found, for every answer format.
 #[derive(Clone, Debug, Default)]
@@ -33,34 +34,6 @@ pub(crate) struct CheckReport {
     /// How long the check ran; `None` for what the app reports of itself
     /// (a heartbeat, a hold), which does not run.
     pub(crate) duration: Option<Duration>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Status {
-    Pass,
-    Fail,
-    /// Failed, but the check is warning-only.
-    Warn,
-}
-
-impl From<Status> for crate::base::status::Status {
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Pass => crate::base::status::Status::Pass,
-            Status::Warn => crate::base::status::Status::Warn,
-            Status::Fail => crate::base::status::Status::Fail,
-        }
-    }
-}
-
-impl Status {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Warn => "warn",
-        }
-    }
 }
 
 /// A failure kept for the log, with the error the body does not show.
@@ -123,14 +96,13 @@ pub(crate) fn verdict(checks: &[CheckReport]) -> Option<String> {
 impl Report {
     /// How the probe answers as a whole: failed, warned by a warning-only
     /// check, or passed.
-    pub(crate) fn status(&self) -> crate::base::status::Status {
-        use crate::base::status::Status as Overall;
+    pub(crate) fn status(&self) -> Status {
         if self.title.is_some() {
-            Overall::Fail
+            Status::Fail
         } else if (self.checks.iter()).any(|check| check.status == Status::Warn) {
-            Overall::Warn
+            Status::Warn
         } else {
-            Overall::Pass
+            Status::Pass
         }
     }
 

@@ -195,10 +195,11 @@ impl Runner {
         Runner {
             kind,
             options,
-            state: Arc::new(
-                State::new(Arc::new(Answer::new(Report::default())))
-                    .with_history(kind.probe(), options.history()),
-            ),
+            state: Arc::new(State::new(
+                Arc::new(Answer::new(Report::default())),
+                kind.probe(),
+                options.history(),
+            )),
             flight: Flight::new(),
             blocking: Arc::new(AtomicBool::new(false)),
             observer: Observer::new(kind),

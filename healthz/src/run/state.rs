@@ -101,25 +101,17 @@ impl Mark {
 }
 
 impl<F: Feed> State<F> {
-    pub(crate) fn new(pass: Arc<Answer>) -> Self {
+    /// The state of `probe`, whose history keeps `history` transitions per
+    /// subject.
+    pub(crate) fn new(pass: Arc<Answer>, probe: Probe, history: usize) -> Self {
         State {
             answers: F::empty(),
             mark: AtomicU64::new(0),
             epoch: Instant::now(),
             pass,
-            probe: Probe::Live,
-            took: std::sync::atomic::AtomicU64::new(0),
-            history: Rings::new(crate::Options::DEFAULT.history(), SUBJECTS),
-        }
-    }
-
-    /// The same state, of `probe`, keeping `entries` transitions per
-    /// subject.
-    pub(crate) fn with_history(self, probe: Probe, entries: usize) -> Self {
-        State {
+            history: Rings::new(history, SUBJECTS),
             probe,
-            history: Rings::new(entries, SUBJECTS),
-            ..self
+            took: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -207,7 +199,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_latest_answer_and_its_age() {
-        let state: State = State::new(Arc::new(Answer::new(Report::default())));
+        let state: State = State::new(Arc::new(Answer::new(Report::default())), Probe::Ready, 32);
         assert!(state.latest().is_none(), "no run has ended");
 
         state.store(&state.pass().clone(), Instant::now(), Duration::ZERO);
@@ -225,7 +217,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_a_changed_answer_notifies() {
-        let state: State = State::new(Arc::new(Answer::new(Report::default())));
+        let state: State = State::new(Arc::new(Answer::new(Report::default())), Probe::Ready, 32);
         let mut changes = state.subscribe();
         let pass = state.pass().clone();
         state.store(&pass, Instant::now(), Duration::ZERO);
@@ -319,7 +311,8 @@ mod loom_models {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(move || {
-            let state = State::<LockFeed>::new(Arc::new(Answer::new(Report::default())));
+            let state =
+                State::<LockFeed>::new(Arc::new(Answer::new(Report::default())), Probe::Ready, 1);
             let answers = (writes.iter())
                 .map(|write| match write {
                     Write::Pass => state.pass().clone(),

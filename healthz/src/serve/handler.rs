@@ -88,10 +88,13 @@ impl<F> Future for Answering<F> {
                 let selection = std::mem::take(&mut this.selection);
                 endpoint.respond(served, format, selection, details)
             }
-            Err(report) if details => response::probe(endpoint.kind, &report, format, None),
             Err(report) => {
-                let withheld = report.withheld(endpoint.kind);
-                response::probe(endpoint.kind, &withheld, format, None)
+                let report = if details {
+                    *report
+                } else {
+                    report.withheld(endpoint.kind)
+                };
+                response::probe(endpoint.kind, &report, format, None)
             }
         })
     }

@@ -215,22 +215,25 @@ impl<F> Endpoint<F> {
         S: Clone + Send + 'static,
         F: CheckFn<S>,
     {
-        let lifecycle = match &self.gate {
-            Some((_, lifecycle)) => lifecycle.view(),
-            None => crate::lifecycle().view(),
-        };
         let period = (self.runner.options().interval()).expect("only an interval begins a refresh");
         let (check, state) = (self.check.clone(), state.clone());
+        let lifecycle = self.lifecycle().view();
         refresh::spawn(&self.runner, period, check, state, parts, lifecycle);
     }
 
-    /// Whether the request with `parts` may see names and titles, by the
-    /// policy of the lifecycle that gates the probe.
-    fn shows_details(&self, parts: &Parts) -> bool {
+    /// The lifecycle that gates the probe, or the process-wide one for a
+    /// probe served ungated.
+    fn lifecycle(&self) -> &Lifecycle {
         match &self.gate {
-            Some((_, lifecycle)) => lifecycle.shows_details(parts),
-            None => crate::lifecycle().shows_details(parts),
+            Some((_, lifecycle)) => lifecycle,
+            None => crate::lifecycle(),
         }
+    }
+
+    /// Whether the request with `parts` may see names and titles, by the
+    /// policy of its lifecycle.
+    fn shows_details(&self, parts: &Parts) -> bool {
+        self.lifecycle().shows_details(parts)
     }
 
     /// The response to a request for `served`, in `format`, narrowed to
@@ -249,13 +252,14 @@ impl<F> Endpoint<F> {
         let Some(mut report) = served.answer.select(&selection) else {
             return response::not_setup(selection.only.as_deref().unwrap_or_default());
         };
+        if !details {
+            // No check is listed, so the signals are not read for them.
+            return response::probe(self.kind, &report.withheld(self.kind), format, served.stale);
+        }
         if let (Some((gate, lifecycle)), false) = (&self.gate, format == Format::Plain) {
             // The app's own signals pass (the gate is open), and the
             // detailed formats list them all the same.
             report = report.with_signals(self.kind, lifecycle.entries(*gate));
-        }
-        if !details {
-            report = report.withheld(self.kind);
         }
         response::probe(self.kind, &report, format, served.stale)
     }

@@ -12,7 +12,7 @@ use futures_util::Stream;
 
 use crate::health::Health;
 use crate::history::Entry;
-use crate::lifecycle::Lifecycle;
+use crate::lifecycle::{Gate, Lifecycle};
 
 /// The most event streams open at once, per router; the one past it is
 /// answered 503.
@@ -111,7 +111,7 @@ impl Following {
                 () = self.lifecycle.drained() => return None,
                 _ = self.ticks.tick(), if self.lifecycle.is_watching() => {
                     // A heartbeat found late is recorded, and notified.
-                    self.lifecycle.signals_view();
+                    self.lifecycle.entries(Gate::Live);
                     continue;
                 }
             }

@@ -13,13 +13,7 @@ use crate::lifecycle::Lifecycle;
 /// What the page shows, as JSON; names and titles only with `details`.
 pub(crate) fn now(health: &Health, lifecycle: &Lifecycle, details: bool) -> Value {
     let millis = |duration: Duration| duration.as_secs_f64() * 1000.0;
-    let title = |title: Option<&str>| {
-        if details {
-            title.map(str::to_owned)
-        } else {
-            None
-        }
-    };
+    let title = |title: Option<&str>| title.filter(|_| details).map(str::to_owned);
     let snapshot = health.snapshot();
     let probes: Vec<Value> = (snapshot.probes().iter())
         .map(|probe| {
