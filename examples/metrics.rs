@@ -7,6 +7,8 @@
 //! curl -X POST localhost:8080/database/down    # the database check fails
 //! curl -X POST localhost:8080/database/slow    # it times out
 //! curl -X POST localhost:8080/database/up      # it passes again
+//! curl -X POST localhost:8080/worker/stall      # the worker's heartbeat goes late
+//! curl -X POST localhost:8080/worker/resume     # and beats again
 //! ```
 //!
 //! healthz records through the `metrics` facade; the app picks the
@@ -19,7 +21,7 @@
 //! `HOST` the address (127.0.0.1).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -135,11 +137,14 @@ async fn main() -> std::io::Result<()> {
     let app = Router::new()
         .route("/metrics", get(self::metrics))
         .route("/database/{state}", post(switch))
+        .route("/worker/{state}", post(worker))
         .merge(healthz::router())
         .with_state(App {
             database: Database::default(),
             metrics,
         });
+
+    start_worker();
 
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     let shutdown = healthz::shutdown_signal(drain);
@@ -148,4 +153,33 @@ async fn main() -> std::io::Result<()> {
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Whether the worker below skips its beats.
+static WORKER_STALLED: AtomicBool = AtomicBool::new(false);
+
+/// A background loop that beats every 100 ms, and must within 1 s: its
+/// gauges are `healthz_heartbeat_healthy` and
+/// `healthz_heartbeat_silence_seconds`, and a stall turns
+/// `healthz_probe_healthy{probe="live"}` 0 with no request.
+fn start_worker() {
+    let heartbeat = healthz::lifecycle().heartbeat("worker", Duration::from_secs(1));
+    tokio::spawn(async move {
+        loop {
+            if !WORKER_STALLED.load(Ordering::SeqCst) {
+                heartbeat.beat();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+}
+
+async fn worker(Path(state): Path<String>) -> (StatusCode, String) {
+    let stalled = match state.as_str() {
+        "stall" => true,
+        "resume" => false,
+        _ => return (StatusCode::NOT_FOUND, "try stall or resume\n".into()),
+    };
+    WORKER_STALLED.store(stalled, Ordering::SeqCst);
+    (StatusCode::OK, format!("worker {state}d\n"))
 }

@@ -221,3 +221,52 @@ async fn durations_are_histograms_with_buckets() {
         Some(1.0)
     );
 }
+
+#[tokio::test]
+async fn a_stalled_heartbeat_turns_its_gauges_and_liveness_without_a_probe_request() {
+    let server = Example::start("metrics", &[]).await;
+    let live = ("probe", "live");
+    let worker = [("heartbeat", "worker")];
+    assert_eq!(get(server.addr(), "/healthz/live").await.status, 200);
+    let text = scrape(&server).await;
+    assert_eq!(sample(&text, "healthz_probe_healthy", &[live]), Some(1.0));
+
+    // Stalled past its 1 s period; only `/metrics` is asked meanwhile.
+    assert_eq!(
+        request(server.addr(), "POST", "/worker/stall").await.status,
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let text = scrape(&server).await;
+    assert_eq!(
+        sample(&text, "healthz_heartbeat_healthy", &worker),
+        Some(0.0),
+        "{text}"
+    );
+    let silent = sample(&text, "healthz_heartbeat_silence_seconds", &worker).unwrap();
+    assert!(silent >= 1.0, "silent for {silent} s:\n{text}");
+    assert_eq!(
+        sample(&text, "healthz_probe_healthy", &[live]),
+        Some(0.0),
+        "{text}"
+    );
+
+    assert_eq!(
+        request(server.addr(), "POST", "/worker/resume")
+            .await
+            .status,
+        200
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let text = scrape(&server).await;
+    assert_eq!(
+        sample(&text, "healthz_heartbeat_healthy", &worker),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "healthz_probe_healthy", &[live]),
+        Some(1.0),
+        "{text}"
+    );
+}

@@ -185,7 +185,8 @@ impl Grpc {
     /// How often a probe runs while at least one `Watch` stream follows
     /// it (one run per interval, however many follow it, shared with
     /// every other request); a probe nobody watches runs only when asked.
-    /// At least a millisecond.
+    /// The app's signals, a heartbeat going late among them, are sent as
+    /// they change, whatever the interval. At least a millisecond.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -595,9 +596,9 @@ type Sender = mpsc::Sender<Result<HealthCheckResponse, Status>>;
 
 /// Sends the probe's status at once, then each change, until the client
 /// goes away or the shutdown begins (after sending the status it then has).
-/// Changes come from the probe's runs and the lifecycle's signals; the
-/// probe runs once per interval for all its watchers, and a late heartbeat,
-/// which is no event, is seen at the next interval.
+/// Changes come from the probe's runs and the lifecycle's change feed,
+/// which the lifecycle's clock notifies when a heartbeat goes late or beats
+/// again; the probe runs once per interval for all its watchers.
 async fn follow<S: Clone + Send + Sync + 'static>(
     watched: &Watched<S>,
     probe: usize,

@@ -94,10 +94,8 @@ def main():
             page.wait_for_timeout(1000)
             beating.append(seconds(beat_age.inner_text()))
         assert max(beating) <= 2, f"the age of a beating heartbeat grew: {beating}"
-        # Stalled, its age grows until it is late. A beat is seen when the
-        # heartbeat is next read, up to a second after it was made, so the
-        # age is read every half second until the row turns, not at two
-        # fixed times.
+        # Stalled, its age grows until it is late: read every half second
+        # until the row turns.
         post("/worker/stall")
         ages = [seconds(beat_age.inner_text())]
         for _ in range(16):

@@ -25,9 +25,12 @@ use crate::lifecycle::Lifecycle;
 /// Once shutdown has begun, heartbeats no longer fail liveness: loops
 /// stopping during the drain are expected.
 ///
-/// A beat is one relaxed atomic store, for the hottest loop. The time of the
-/// last beat is read when a probe asks, so a stop is noticed within the
-/// period plus the time between two probes.
+/// A beat is one relaxed atomic store of the time, for the hottest loop.
+/// The lifecycle's clock turns the heartbeat late once its period has
+/// passed since its last beat, whoever reads: a probe request read then
+/// answers 503, and gRPC `Watch`, [`Health::changed`](crate::Health::changed),
+/// the history, the metrics and the log hear of the turn within
+/// milliseconds, without a request.
 ///
 /// ```
 /// use std::time::Duration;
@@ -67,13 +70,15 @@ pub(crate) struct Beat {
     pub(crate) name: Cow<'static, str>,
     period: Duration,
     created: Instant,
-    /// Set by each beat, cleared by the reader that sees it.
-    beaten: AtomicBool,
-    /// When a beat was last seen, in milliseconds after `created`.
-    seen: AtomicU64,
+    /// When the loop last beat, in milliseconds after `created`: written by
+    /// each beat, read by everyone, so that a beat is dated when it is
+    /// made, not when a reader next looks.
+    last: AtomicU64,
     end: AtomicU8,
-    /// Whether the lateness was logged, so that it is logged once.
-    reported_late: AtomicBool,
+    /// Whether the lifecycle's clock has turned it late: the turn that the
+    /// history, the log, the metrics and the change feed were told of.
+    /// Written by the clock alone, under the lifecycle's lock.
+    turned_late: AtomicBool,
 }
 
 const BEATING: u8 = 0;
@@ -81,7 +86,8 @@ const FINISHED: u8 = 1;
 const DROPPED: u8 = 2;
 const PANICKED: u8 = 3;
 
-/// How a watched heartbeat stands when a probe asks.
+/// How a watched heartbeat stands at a given time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Standing {
     Beating,
     Late(Duration),
@@ -94,10 +100,9 @@ impl Beat {
             name,
             period,
             created: Instant::now(),
-            beaten: AtomicBool::new(false),
-            seen: AtomicU64::new(0),
+            last: AtomicU64::new(0),
             end: AtomicU8::new(BEATING),
-            reported_late: AtomicBool::new(false),
+            turned_late: AtomicBool::new(false),
         }
     }
 
@@ -105,10 +110,21 @@ impl Beat {
         self.end.load(Ordering::Acquire) == BEATING
     }
 
-    /// Reads the beats since the last look. The lifecycle's lock is held:
-    /// one reader at a time.
+    /// Milliseconds since the heartbeat was made, on the clock that dates
+    /// its beats.
+    fn now(&self) -> u64 {
+        u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Dates a beat now: one relaxed store after a read of the clock.
+    #[inline]
+    fn beat(&self) {
+        self.last.store(self.now(), Ordering::Relaxed);
+    }
+
+    /// How it stands now. A pure read: it writes, logs and notifies nothing.
     pub(crate) fn standing(&self) -> Standing {
-        self.standing_at(|| u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX))
+        self.standing_at(|| self.now())
     }
 
     /// [`standing`](Beat::standing) at `now`, in milliseconds after
@@ -119,15 +135,12 @@ impl Beat {
             PANICKED => return Standing::Ended { panicked: true },
             _ => {}
         }
-        let beaten = self.beaten.swap(false, Ordering::Relaxed);
-        // The clock is read after the beats are taken, so that a beat taken
-        // is never dated before it was made: read before, a beat made in
-        // between would be dated early, and could make a beating loop late.
-        let age = now();
-        if beaten {
-            self.seen.store(age, Ordering::Relaxed);
-        }
-        let silent = Duration::from_millis(age.saturating_sub(self.seen.load(Ordering::Relaxed)));
+        // The clock is read before the last beat: a beat made in between is
+        // then dated at or after `now`, and counts as no silence at all.
+        // Read after, the read could date a beat made meanwhile from the one
+        // before it, and find a beating loop late.
+        let now = now();
+        let silent = Duration::from_millis(now.saturating_sub(self.last.load(Ordering::Relaxed)));
         if silent > self.period {
             Standing::Late(silent)
         } else {
@@ -135,21 +148,39 @@ impl Beat {
         }
     }
 
-    /// Whether `standing` turns the heartbeat late, or beating again, since
-    /// the last look: true once per change, which the caller then logs with
-    /// [`log_turn`](Beat::log_turn).
-    pub(crate) fn has_turned(&self, standing: &Standing) -> bool {
+    /// The clock's step: whether the heartbeat turned late, or beating
+    /// again, at `standing` since the clock last looked. True once per
+    /// change, which the caller then records, logs and notifies. Called
+    /// under the lifecycle's lock, the clock's writes are in order.
+    pub(crate) fn turns(&self, standing: &Standing) -> bool {
         let late = match standing {
             Standing::Beating => false,
             Standing::Late(_) => true,
+            // An ended heartbeat's turn is its drop's.
             Standing::Ended { .. } => return false,
         };
-        late != self.reported_late.swap(late, Ordering::Relaxed)
+        late != self.turned_late.swap(late, Ordering::Relaxed)
     }
 
-    /// Logs a turn found by [`has_turned`](Beat::has_turned). Called with
-    /// the lifecycle's lock released: the log's subscriber is the app's
-    /// code, which may read the lifecycle.
+    /// When the clock must look at this heartbeat next, in milliseconds
+    /// after `created`, if ever: at the end of its period while it beats;
+    /// soon, while it is late, to see it beat again, since a beat tells
+    /// no one.
+    pub(crate) fn next_look(&self, standing: &Standing, poll: Duration) -> Option<Instant> {
+        match standing {
+            Standing::Beating => {
+                let last = self.last.load(Ordering::Relaxed);
+                let due = Duration::from_millis(last) + self.period + Duration::from_millis(1);
+                Some(self.created + due)
+            }
+            Standing::Late(_) => Some(Instant::now() + poll),
+            Standing::Ended { .. } => None,
+        }
+    }
+
+    /// Logs a turn found by [`turns`](Beat::turns). Called with the
+    /// lifecycle's lock released: the log's subscriber is the app's code,
+    /// which may read the lifecycle.
     pub(crate) fn log_turn(&self, standing: &Standing) {
         let (name, period) = (&*self.name, self.period);
         if let Standing::Late(silent) = standing {
@@ -159,13 +190,10 @@ impl Beat {
         }
     }
 
-    /// How long ago the last beat seen was, and the period it must beat
-    /// within: as of the last [`standing`](Beat::standing), which the
-    /// caller has just read.
-    #[cfg(feature = "ui")]
+    /// How long ago the last beat was, and the period it must beat within.
     pub(crate) fn silence(&self) -> (Duration, Duration) {
-        let now = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let silent = now.saturating_sub(self.seen.load(Ordering::Relaxed));
+        let now = self.now();
+        let silent = now.saturating_sub(self.last.load(Ordering::Relaxed));
         (Duration::from_millis(silent), self.period)
     }
 
@@ -216,8 +244,8 @@ impl Heartbeat {
         Heartbeat { beat, lifecycle }
     }
 
-    /// Says the loop made progress: one relaxed atomic store, neither
-    /// blocking nor allocating.
+    /// Says the loop made progress: a read of the monotonic clock and one
+    /// relaxed atomic store, neither blocking nor allocating.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -227,7 +255,7 @@ impl Heartbeat {
     /// ```
     #[inline]
     pub fn beat(&self) {
-        self.beat.beaten.store(true, Ordering::Relaxed);
+        self.beat.beat();
     }
 
     /// Ends the heartbeat on purpose: liveness no longer watches it, and
@@ -271,6 +299,7 @@ impl Drop for Heartbeat {
         let title = self.beat.title(&Standing::Ended { panicked });
         self.lifecycle.record(&self.beat.entry(), title.as_deref());
         self.lifecycle.changed();
+        self.lifecycle.wake_clock();
         if self.lifecycle.is_shutting_down() {
             tracing::info!(heartbeat = name, "heartbeat ended during shutdown");
         } else if panicked {
@@ -372,13 +401,13 @@ mod tests {
             beat.title(&standing).as_deref(),
             Some("The consumer heartbeat is late: no beat for 301ms")
         );
-        beat.beaten.store(true, Ordering::Relaxed);
+        beat.beat();
         assert!(matches!(beat.standing(), Standing::Beating));
     }
 }
 
-/// Every interleaving of a beating loop and the reads of its heartbeat,
-/// checked by loom:
+/// Every interleaving of a beating loop, the reads of its heartbeat and
+/// the clock's looks, checked by loom:
 /// `RUSTFLAGS="--cfg healthz_loom" cargo test -p healthz --lib --release loom`.
 #[cfg(all(test, healthz_loom))]
 mod loom_models {
@@ -387,53 +416,98 @@ mod loom_models {
     use super::*;
     use crate::base::sync::{Mutex, lock};
 
-    /// A loop that beats at each tick of the model's clock, one tick apart,
-    /// and a reader that reads its heartbeat twice while it beats: a read
-    /// never finds the loop late while its last beat is within the period.
+    const PERIOD: u64 = 1;
+
+    /// A beat as `Heartbeat::beat` makes it, on the model's clock: the
+    /// time read and stored, with the clock's lock ordering it with the
+    /// reads of the time.
+    fn beat_at(beat: &Beat, clock: &Mutex<u64>, tick: u64) {
+        let mut now = lock(clock);
+        *now = tick;
+        beat.last.store(tick, Ordering::Relaxed);
+    }
+
+    /// A loop that beats at each tick of the model's clock, which only it
+    /// advances, while a reader reads its heartbeat twice: it is never
+    /// found late. Reading the last beat before the clock would find it
+    /// late, dating a beat made in between from the one before.
     #[test]
-    fn loom_a_beat_racing_a_read_never_fails_a_beating_loop() {
-        const PERIOD: u64 = 1;
+    fn loom_a_read_never_finds_a_loop_late_while_it_beats_each_tick() {
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(3);
         builder.check(|| {
             let beat = Arc::new(Beat::new("consumer".into(), Duration::from_millis(PERIOD)));
-            // The clock in milliseconds, behind a lock as time is ordered
-            // with what happens in each thread.
             let clock = Arc::new(Mutex::new(0u64));
-            // The tick of the last beat made, published after it.
-            let made = Arc::new(AtomicU64::new(0));
             let beating = {
-                let (beat, clock, made) = (beat.clone(), clock.clone(), made.clone());
+                let (beat, clock) = (beat.clone(), clock.clone());
                 loom::thread::spawn(move || {
                     for tick in 1..=2 {
-                        *lock(&clock) = tick;
-                        // `Heartbeat::beat` stores; the model swaps. Loom
-                        // 0.7 orders a plain store and a read-modify-write
-                        // that race it only partly, and so lets the reader's
-                        // swap read the value before a store it follows,
-                        // which the memory model forbids. A swap is ordered
-                        // as the store is for the reader.
-                        beat.beaten.swap(true, Ordering::Relaxed);
-                        made.store(tick, Ordering::Release);
+                        beat_at(&beat, &clock, tick);
                     }
                 })
             };
             for _ in 0..2 {
-                // A beat the read knows of, and so one made before it began.
-                let known = made.load(Ordering::Acquire);
+                let standing = beat.standing_at(|| *lock(&clock));
+                assert_eq!(
+                    standing,
+                    Standing::Beating,
+                    "a loop beating each tick found late"
+                );
+            }
+            beating.join().unwrap();
+        });
+    }
+
+    /// A loop that beats once, then stalls while time passes, and the
+    /// clock's looks racing it: the clock turns it late once, never before
+    /// its period has passed since the beat, and a read after the turn
+    /// finds it late too.
+    #[test]
+    fn loom_the_clock_turns_a_stalled_loop_late_once_past_its_period() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let beat = Arc::new(Beat::new("consumer".into(), Duration::from_millis(PERIOD)));
+            let clock = Arc::new(Mutex::new(0u64));
+            let stalling = {
+                let (beat, clock) = (beat.clone(), clock.clone());
+                loom::thread::spawn(move || {
+                    beat_at(&beat, &clock, 1);
+                    // Stalled: time passes, with no beat.
+                    *lock(&clock) = 1 + PERIOD + 1;
+                })
+            };
+            // The clock's looks, each a step as `clock::step` takes it.
+            let look = |beat: &Beat| {
                 let mut now = 0;
                 let standing = beat.standing_at(|| {
                     now = *lock(&clock);
                     now
                 });
-                if known > 0 && now - known <= PERIOD {
+                if let Standing::Late(_) = standing {
                     assert!(
-                        matches!(standing, Standing::Beating),
-                        "late at {now}, with a beat at {known}"
+                        now > 1 + PERIOD,
+                        "late at {now}, within the period of the beat"
                     );
                 }
+                (beat.turns(&standing), standing)
+            };
+            let mut turns = 0;
+            for _ in 0..2 {
+                if let (true, Standing::Late(_)) = look(&beat) {
+                    turns += 1;
+                }
             }
-            beating.join().unwrap();
+            stalling.join().unwrap();
+            if let (true, Standing::Late(_)) = look(&beat) {
+                turns += 1;
+            }
+            let (_, after) = look(&beat);
+            assert!(
+                matches!(after, Standing::Late(_)),
+                "stalled, yet read as beating"
+            );
+            assert_eq!(turns, 1, "turned late {turns} times");
         });
     }
 }

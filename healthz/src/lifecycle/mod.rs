@@ -5,6 +5,7 @@
 //! the app's health view reads. The other writer of health state, beside
 //! the engine; it depends on `base`, `report` and `run`.
 
+mod clock;
 pub(crate) mod heartbeat;
 pub(crate) mod hold;
 pub(crate) mod registry;
@@ -16,7 +17,7 @@ use std::sync::{Arc, LazyLock, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::http::request::Parts;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::Details;
 use crate::base::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
@@ -98,6 +99,10 @@ struct State {
     held: AtomicBool,
     watching: AtomicBool,
     signals: Mutex<Said>,
+    /// Woken when a heartbeat is watched, ended or finished, for the
+    /// clock to look again; and whether a clock runs.
+    clock: Notify,
+    clock_runs: AtomicBool,
     /// The probes served with this lifecycle, each once, for
     /// [`Lifecycle::health`].
     probes: Registry,
@@ -269,6 +274,8 @@ impl Lifecycle {
                 held: AtomicBool::new(false),
                 watching: AtomicBool::new(false),
                 signals: Mutex::new(Said::default()),
+                clock: Notify::new(),
+                clock_runs: AtomicBool::new(false),
                 probes: Registry::new(),
                 changes: watch::Sender::new(()),
                 history: Rings::new(HISTORY, HISTORY_SUBJECTS),
@@ -521,6 +528,7 @@ impl Lifecycle {
         self.state.watching.store(true, Ordering::Release);
         drop(signals);
         self.changed();
+        self.wake_clock();
         Ok(Heartbeat::new(beat, self.clone()))
     }
 
@@ -533,7 +541,9 @@ impl Lifecycle {
         self.state
             .watching
             .store(!signals.heartbeats.is_empty(), Ordering::Release);
+        drop(signals);
         self.changed();
+        self.wake_clock();
     }
 
     /// Says the app is in a state only a restart fixes: liveness answers
@@ -749,6 +759,12 @@ impl Lifecycle {
         first
     }
 
+    /// Has the clock look at the heartbeats again, starting it if none runs.
+    fn wake_clock(&self) {
+        self.state.clock.notify_one();
+        clock::start(self);
+    }
+
     /// Tells the readers of [`changes`](Self::changes) that what the app
     /// says of itself changed.
     pub(crate) fn changed(&self) {
@@ -757,9 +773,14 @@ impl Lifecycle {
 
     /// A receiver notified at each change of what the app says of itself:
     /// started, held, released, broken, a heartbeat watched, ended or
-    /// finished, shutting down, and a heartbeat found late or beating again
-    /// by a read (only a read finds it).
+    /// finished, shutting down, and a heartbeat turned late or beating
+    /// again by the clock.
     pub(crate) fn changes(&self) -> watch::Receiver<()> {
+        // A follower hears of a heartbeat's turns from the clock: one is
+        // started if its runtime ended under it.
+        if self.state.watching.load(Ordering::Acquire) {
+            clock::start(self);
+        }
         self.state.changes.subscribe()
     }
 
@@ -833,8 +854,6 @@ impl Lifecycle {
             entries.push(entry("broken".to_owned(), Some(reason)));
         }
         let signals = self.signals();
-        // Few and rare: a heartbeat's turns between late and beating.
-        let mut turned = Vec::new();
         match gate {
             Gate::Ready => {
                 for (_, reason) in &signals.holds {
@@ -849,33 +868,17 @@ impl Lifecycle {
                     if entries.iter().any(|listed| listed.name == name) {
                         continue;
                     }
-                    let standing = beat.standing();
-                    let title = beat.title(&standing);
-                    if beat.has_turned(&standing) {
-                        // Under the lock, so that two readers cannot write
-                        // the turns of one heartbeat out of order.
-                        self.record(&name, title.as_deref());
-                        turned.push((beat.clone(), standing));
-                    }
+                    let title = beat.title(&beat.standing());
                     entries.push(entry(name, title.as_deref()));
                 }
             }
             Gate::Live | Gate::Startup => {}
         }
-        drop(signals);
-        let turns = !turned.is_empty();
-        for (beat, standing) in turned {
-            beat.log_turn(&standing);
-        }
-        if turns {
-            self.changed();
-        }
         entries
     }
 
-    /// What the status page shows of the app's own signals: each is read as
-    /// a probe request reads it, so that a heartbeat found late is
-    /// remembered and logged once, as there.
+    /// What the status page shows of the app's own signals, as a probe
+    /// request reads them.
     #[cfg(feature = "ui")]
     pub(crate) fn signals_view(&self) -> SignalsView {
         let entries = self.entries(Gate::Live);
@@ -903,13 +906,6 @@ impl Lifecycle {
                 .collect(),
             heartbeats,
         }
-    }
-
-    /// Whether the lifecycle watches a heartbeat, which only a read finds
-    /// late.
-    #[cfg(feature = "ui")]
-    pub(crate) fn is_watching(&self) -> bool {
-        self.state.watching.load(Ordering::Acquire)
     }
 
     /// Whether the drain delay of a shutdown signal is over.

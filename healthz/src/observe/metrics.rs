@@ -82,6 +82,18 @@ pub(super) fn run_finished(kind: Kind, record: &RunRecord<'_>) {
     }
 }
 
+pub(super) fn heartbeat(name: &str, beating: bool, silent: Duration) {
+    describe();
+    let labels = [("heartbeat", name.to_owned())];
+    gauge!("healthz_heartbeat_healthy", &labels).set(f64::from(u8::from(beating)));
+    gauge!("healthz_heartbeat_silence_seconds", &labels).set(silent.as_secs_f64());
+}
+
+pub(super) fn liveness(passed: bool) {
+    describe();
+    gauge!("healthz_probe_healthy", "probe" => Kind::Live.name()).set(f64::from(u8::from(passed)));
+}
+
 /// Describes the metrics once, at the first record: a recorder installed
 /// before the app serves its probes receives the descriptions.
 fn describe() {
@@ -112,6 +124,15 @@ fn describe() {
             "healthz_check_duration_seconds",
             Unit::Seconds,
             "Duration of each run of the named check"
+        );
+        describe_gauge!(
+            "healthz_heartbeat_healthy",
+            "1 while the heartbeat beats within its period, 0 once late or ended"
+        );
+        describe_gauge!(
+            "healthz_heartbeat_silence_seconds",
+            Unit::Seconds,
+            "Seconds since the heartbeat's last beat"
         );
     });
 }

@@ -38,6 +38,32 @@ mod metrics {
 
     #[inline(always)]
     pub(super) fn run_finished(_: Kind, _: &RunRecord<'_>) {}
+
+    #[inline(always)]
+    pub(super) fn heartbeat(_: &str, _: bool, _: std::time::Duration) {}
+
+    #[inline(always)]
+    pub(super) fn liveness(_: bool) {}
+}
+
+/// Whether metrics are recorded: the lifecycle's clock then looks at its
+/// heartbeats each [`HEARTBEAT_GAUGES`] for their gauges.
+pub(crate) const RECORDS_METRICS: bool = cfg!(feature = "metrics");
+
+/// How often the heartbeats' gauges are set while metrics are recorded:
+/// their silence grows between beats, which tell no one.
+pub(crate) const HEARTBEAT_GAUGES: Duration = Duration::from_secs(1);
+
+/// Sets the gauges of a watched heartbeat: whether it beats within its
+/// period, and the seconds since its last beat.
+pub(crate) fn heartbeat(name: &str, beating: bool, silent: Duration) {
+    metrics::heartbeat(name, beating, silent);
+}
+
+/// Sets liveness's `healthz_probe_healthy` when a heartbeat turns it,
+/// without a request.
+pub(crate) fn liveness_turned(passed: bool) {
+    metrics::liveness(passed);
 }
 
 /// How a run of a probe, or of one of its named checks, ended: the `result`

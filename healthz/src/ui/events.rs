@@ -12,15 +12,11 @@ use futures_util::Stream;
 
 use crate::health::Health;
 use crate::history::Entry;
-use crate::lifecycle::{Gate, Lifecycle};
+use crate::lifecycle::Lifecycle;
 
 /// The most event streams open at once, per router; the one past it is
 /// answered 503.
 pub(crate) const MAX_STREAMS: usize = 128;
-
-/// How often an open stream asks whether a heartbeat went late: only a
-/// read finds that out, and the stream is such a reader.
-const HEARTBEAT_READS: Duration = Duration::from_secs(1);
 
 /// A comment this often keeps proxies from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -61,7 +57,6 @@ struct Following {
     /// an older one being written meanwhile, which the next read finds.
     sent: BTreeSet<u64>,
     pending: VecDeque<Event>,
-    ticks: tokio::time::Interval,
     _open: Open,
 }
 
@@ -79,15 +74,12 @@ pub(crate) fn stream(
     let sent = (health.history().iter()).map(Entry::sequence).collect();
     let state = super::view::now(&health, &lifecycle, details);
     let first = Event::default().event("state").data(state.to_string());
-    let mut ticks = tokio::time::interval(HEARTBEAT_READS);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let following = Following {
         health,
         lifecycle,
         details,
         sent,
         pending: VecDeque::from([first]),
-        ticks,
         _open: open,
     };
     let events = futures_util::stream::unfold(following, |mut following| async move {
@@ -109,11 +101,6 @@ impl Following {
             tokio::select! {
                 changed = self.health.changed() => changed.ok()?,
                 () = self.lifecycle.drained() => return None,
-                _ = self.ticks.tick(), if self.lifecycle.is_watching() => {
-                    // A heartbeat found late is recorded, and notified.
-                    self.lifecycle.entries(Gate::Live);
-                    continue;
-                }
             }
             let history = self.health.history();
             for entry in &history {
