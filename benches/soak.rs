@@ -4,7 +4,7 @@
 //!
 //! `benches/soak.sh [seconds]` runs it (600 s by default). The server is
 //! this binary, started again as a child process with one Tokio worker:
-//! `healthz::router()` and `healthz::grpc::router()` on one port, a
+//! `healthz::router()` and `healthz::grpc::Grpc::new().router()` on one port, a
 //! Prometheus recorder scraped at `/metrics`. The load is four HTTP/1.1
 //! clients on keep-alive connections (live, cached; ready with checks,
 //! plain, `?verbose` and `application/health+json`; a metrics scrape), a
@@ -102,7 +102,7 @@ fn serve() {
                 }),
             )
             .merge(healthz::router())
-            .merge(healthz::grpc::router())
+            .merge(healthz::grpc::Grpc::new().router())
             .with_state(flaky.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("{}", listener.local_addr().unwrap());

@@ -110,7 +110,7 @@ async fn main() -> std::io::Result<()> {
 
     // healthz owns the signals: actix-web's own handling would stop the app
     // at once, with no drain.
-    let shutdown = healthz::shutdown_signal(drain);
+    let shutdown = healthz::lifecycle().shutdown_signal(drain);
     let mut probes = tokio::spawn(healthz::serve_with_state(
         (host.clone(), management),
         shop.clone(),

@@ -104,7 +104,7 @@ async fn main() -> std::io::Result<()> {
     let drain = Duration::from_secs_f64(env_or("DRAIN_SECONDS", 2.0));
 
     // Installed first, so a SIGTERM during the connection is not lost.
-    let shutdown = healthz::shutdown_signal(drain);
+    let shutdown = healthz::lifecycle().shutdown_signal(drain);
     let mut probes = tokio::spawn(healthz::serve((host, port)));
     healthz::lifecycle().mark_started();
 

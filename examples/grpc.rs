@@ -77,12 +77,12 @@ async fn main() -> std::io::Result<()> {
         )
         // HTTP probes under /healthz and grpc.health.v1.Health, sharing runs.
         .merge(healthz::router())
-        .merge(healthz::grpc::router())
+        .merge(healthz::grpc::Grpc::new().router())
         .route_service("/grpc.reflection.v1.ServerReflection/{method}", reflection)
         .with_state(db);
 
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
-    let shutdown = healthz::shutdown_signal(drain);
+    let shutdown = healthz::lifecycle().shutdown_signal(drain);
     healthz::lifecycle().mark_started();
     println!("listening on http://{}", listener.local_addr()?);
     // With axum's `http2` feature (which `healthz/grpc` turns on), one port

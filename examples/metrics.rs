@@ -147,7 +147,7 @@ async fn main() -> std::io::Result<()> {
     start_worker();
 
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
-    let shutdown = healthz::shutdown_signal(drain);
+    let shutdown = healthz::lifecycle().shutdown_signal(drain);
     healthz::lifecycle().mark_started();
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)

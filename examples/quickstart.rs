@@ -75,7 +75,7 @@ async fn main() -> std::io::Result<()> {
 
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     // Installs the signal handlers before anyone learns the address.
-    let shutdown = healthz::shutdown_signal(drain);
+    let shutdown = healthz::lifecycle().shutdown_signal(drain);
     // Nothing to warm up: started once it serves.
     healthz::lifecycle().mark_started();
     println!("listening on http://{}", listener.local_addr()?);

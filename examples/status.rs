@@ -127,7 +127,7 @@ async fn main() -> std::io::Result<()> {
         .merge(healthz::ui::router());
 
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
-    let shutdown = healthz::shutdown_signal(Duration::from_secs(1));
+    let shutdown = healthz::lifecycle().shutdown_signal(Duration::from_secs(1));
     start_worker();
     // A probe's background runs begin when it is first served. The kubelet
     // asks within seconds of the start; without one, ask once here.

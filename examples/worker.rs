@@ -100,7 +100,7 @@ async fn main() -> std::io::Result<()> {
         .with_state(send);
     let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await?;
     // Installs the signal handlers before anyone learns the address.
-    let shutdown = healthz::try_shutdown_signal(drain)?;
+    let shutdown = healthz::lifecycle().try_shutdown_signal(drain)?;
     healthz::lifecycle().mark_started();
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)

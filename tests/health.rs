@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use healthz::health::{Snapshot, Status};
-use healthz::probe::Probe;
+use healthz::Probe;
+use healthz::Status;
+use healthz::health::Snapshot;
 use healthz::{Checks, HealthError, Healthz, Lifecycle};
 
 async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {

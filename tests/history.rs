@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use healthz::health::Status;
+use healthz::Probe;
+use healthz::Status;
 use healthz::history::{Entry, Subject};
-use healthz::probe::Probe;
 use healthz::{Checks, HealthError, Healthz, Lifecycle, Options};
 
 fn line(entry: &Entry) -> (String, Status, Option<&str>) {

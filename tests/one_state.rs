@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
+use healthz::Probe;
 use healthz::grpc::{HealthServer, HealthService};
-use healthz::probe::Probe;
 use healthz::{Healthz, Lifecycle, Options};
 use healthz_suite::servers::free_port;
 use healthz_suite::{get, serve};
@@ -95,9 +95,9 @@ async fn every_reader_of_an_attribute_probe_shares_one_run_and_one_entry() {
         .merge(healthz::router_at("/admin"))
         .route("/readyz", healthz::ready_route())
         .route("/livez", healthz::live_route())
-        .merge(healthz::grpc::router());
+        .merge(healthz::grpc::Grpc::new().router());
     let addr = serve(app).await;
-    let tonic = tonic_server(healthz::grpc::service(()));
+    let tonic = tonic_server(healthz::grpc::Grpc::new().service(()));
     let own = format!("127.0.0.1:{}", free_port());
     tokio::spawn(healthz::serve(own.clone()));
 

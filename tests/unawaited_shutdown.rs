@@ -13,7 +13,7 @@ use healthz_suite::{Example, get, until};
 const APP: &str = env!("CARGO_BIN_EXE_shutdown-app");
 
 /// What the ERROR says, in part: the mistake, and the fix.
-const MISTAKE: &str = "the future of healthz::shutdown_signal was never awaited, or was dropped";
+const MISTAKE: &str = "the future of Lifecycle::shutdown_signal was never awaited, or was dropped";
 const FIX: &str = "with_graceful_shutdown(shutdown)";
 
 /// The app's drain delay, in seconds.

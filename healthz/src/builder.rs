@@ -17,7 +17,7 @@ use tokio::net::ToSocketAddrs;
 
 use crate::Options;
 use crate::base::checks::{IntoOutcome, Outcome};
-use crate::base::kind::Kind;
+use crate::base::kind::Probe;
 use crate::base::sealed;
 use crate::lifecycle::{Lifecycle, lifecycle};
 use crate::probe::ProbeArgument;
@@ -70,6 +70,7 @@ pub struct Healthz<L = Missing, R = Missing> {
 /// let builder: healthz::Healthz<healthz::builder::Missing, healthz::builder::Missing> =
 ///     healthz::Healthz::new();
 /// ```
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Missing;
 
@@ -83,6 +84,7 @@ pub struct Missing;
 /// fn liveness() {}
 /// let builder: Healthz<Given<fn(), _>, Missing> = Healthz::new().live(liveness as fn());
 /// ```
+#[doc(hidden)]
 pub struct Given<F, M> {
     function: F,
     /// The probe's one health state, shared by the clones of the builder
@@ -92,7 +94,7 @@ pub struct Given<F, M> {
 }
 
 impl<F, M> Given<F, M> {
-    fn new(kind: Kind, options: Options, function: F) -> Self {
+    fn new(kind: Probe, options: Options, function: F) -> Self {
         Given {
             function,
             runner: Arc::new(Runner::new(kind, options)),
@@ -192,7 +194,7 @@ impl<L, R> Healthz<L, R> {
     where
         F: ProbeFn<M>,
     {
-        let live = Given::new(Kind::Live, options, probe);
+        let live = Given::new(Probe::Live, options, probe);
         Healthz {
             live,
             ready: self.ready,
@@ -227,7 +229,7 @@ impl<L, R> Healthz<L, R> {
     where
         F: ProbeFn<M>,
     {
-        let ready = Given::new(Kind::Ready, options, probe);
+        let ready = Given::new(Probe::Ready, options, probe);
         Healthz {
             live: self.live,
             ready,
@@ -326,8 +328,8 @@ impl<L, R> Healthz<L, R> {
         S: Clone + Send + Sync + 'static,
         A: Assemble<S>,
     {
-        let live = self.live.endpoint(Kind::Live);
-        let ready = self.ready.endpoint(Kind::Ready);
+        let live = self.live.endpoint(Probe::Live);
+        let ready = self.ready.endpoint(Probe::Ready);
         assembler.assemble(&self.prefix, &live, &ready, &self.lifecycle)
     }
 }
@@ -406,6 +408,7 @@ impl<L, R> Healthz<L, R> {
 /// ```
 ///
 /// Sealed: only the builder's probes implement it.
+#[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "no liveness probe was given: call `.live(...)` before `.router()`",
     label = "this needs a liveness probe"
@@ -421,6 +424,7 @@ pub trait LiveGiven<S>: GivenProbe<S> {}
 /// ```
 ///
 /// Sealed: only the builder's probes implement it.
+#[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "no readiness probe was given: call `.ready(...)` before `.router()`",
     label = "this needs a readiness probe"
@@ -440,7 +444,7 @@ impl<S, F: ProbeFnFor<M, S>, M> ReadyGiven<S> for Given<F, M> {}
 pub trait GivenProbe<S>: sealed::Given {
     /// The probe's endpoint, sharing its one runner.
     #[doc(hidden)]
-    fn endpoint(&self, kind: Kind) -> Endpoint<impl CheckFn<S>>
+    fn endpoint(&self, kind: Probe) -> Endpoint<impl CheckFn<S>>
     where
         S: Clone + Send + Sync + 'static;
 }
@@ -452,7 +456,7 @@ impl<S, F, M> GivenProbe<S> for Given<F, M>
 where
     F: ProbeFnFor<M, S>,
 {
-    fn endpoint(&self, kind: Kind) -> Endpoint<impl CheckFn<S>>
+    fn endpoint(&self, kind: Probe) -> Endpoint<impl CheckFn<S>>
     where
         S: Clone + Send + Sync + 'static,
     {
@@ -460,19 +464,19 @@ where
         assert!(
             !(blocking && F::ASYNC),
             "`Options::with_blocking` runs a sync probe on the blocking thread pool, and the {} probe is `async`: remove `with_blocking`, or make the probe sync",
-            kind.name()
+            kind.as_str()
         );
         let options = self.runner.options();
         if let Some(interval) = options.interval() {
             assert!(
                 options.cache().is_none(),
                 "`Options::with_cache` has no effect with `with_interval`: every request of the {} probe is answered at once from the latest background run; remove `with_cache`",
-                kind.name()
+                kind.as_str()
             );
             assert!(
                 interval > options.timeout(),
                 "the {} probe's interval, {interval:?}, must be longer than its timeout, {:?}, or runs follow one another back to back: give a longer interval, or a shorter timeout",
-                kind.name(),
+                kind.as_str(),
                 options.timeout()
             );
         }

@@ -14,10 +14,15 @@
 //! down, shutting down, a late heartbeat), is `NOT_SERVING`. Nothing is
 //! `SERVING` before its probe has run and passed.
 //!
-//! [`router()`] gives gRPC health as axum routes to merge beside
+//! [`Grpc::router`] gives gRPC health as axum routes to merge beside
 //! [`healthz::router()`](crate::router()); serve them with `axum::serve`,
 //! which speaks HTTP/2 without TLS (h2c) as the kubelet's gRPC prober does.
-//! [`service()`] is the same service for a `tonic::transport::Server`.
+//! [`Grpc::service`] is the same service for a `tonic::transport::Server`,
+//! and [`Healthz::grpc_router`](crate::Healthz::grpc_router) and
+//! [`Healthz::grpc_service`](crate::Healthz::grpc_service) serve a
+//! builder's probes. One service follows at most 1024 `Watch` streams at
+//! once; past it, `Watch` answers `RESOURCE_EXHAUSTED` and `Check` still
+//! answers.
 //! Every reader of a probe shares its runs, cached answer and state.
 //!
 //! ```
@@ -26,7 +31,7 @@
 //! // HTTP probes under /healthz and gRPC health, on one port.
 //! let app: axum::Router = axum::Router::new()
 //!     .merge(healthz::router())
-//!     .merge(healthz::grpc::router());
+//!     .merge(healthz::grpc::Grpc::new().router());
 //! ```
 //!
 //! In a Kubernetes manifest:
@@ -62,12 +67,11 @@ use tonic_health::pb::health_server::Health;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 
 use crate::Healthz;
-use crate::base::kind::Kind;
+use crate::base::kind::Probe;
 use crate::base::sync::{Mutex, lock};
 use crate::builder::{LiveGiven, ReadyGiven};
+use crate::lifecycle::Lifecycle;
 use crate::lifecycle::registry::register;
-use crate::lifecycle::{Gate, Lifecycle};
-use crate::probe::Probe as HealthProbe;
 use crate::probe::router::attributed;
 use crate::probe::{Live, Probes, Ready};
 use crate::run::Latest;
@@ -77,57 +81,18 @@ pub use tonic_health::pb::health_server::HealthServer;
 
 /// How often a watched probe runs while someone watches it, unless
 /// [`Grpc::watch_interval`] says otherwise.
-pub const WATCH_INTERVAL: Duration = Duration::from_secs(5);
+const WATCH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How many `Watch` streams one service serves at once; past it, `Watch`
 /// answers `RESOURCE_EXHAUSTED` and `Check` still answers.
-pub const MAX_WATCHERS: usize = 1024;
-
-/// gRPC health from the attribute probes, as routes to merge beside
-/// [`healthz::router()`](crate::router()): [`Grpc::router`] with the
-/// defaults.
-///
-/// ```
-/// # #[healthz::live] fn liveness() {}
-/// # #[healthz::ready] fn readiness() {}
-/// let app: axum::Router = healthz::grpc::router();
-/// ```
-pub fn router<L, R, S>() -> Router<S>
-where
-    Probes: Live<L, S> + Ready<R, S>,
-    L: 'static,
-    R: 'static,
-    S: Clone + Send + Sync + 'static,
-{
-    Grpc::new().router()
-}
-
-/// gRPC health alone, from the attribute probes, for a
-/// `tonic::transport::Server`: [`Grpc::service`] with the defaults.
-///
-/// ```
-/// # #[healthz::live] fn liveness() {}
-/// # #[healthz::ready] fn readiness() {}
-/// let health = healthz::grpc::service(());
-/// // tonic::transport::Server::builder().add_service(health)
-/// # let _ = health;
-/// ```
-pub fn service<L, R, S>(state: S) -> HealthServer<HealthService<S>>
-where
-    Probes: Live<L, S> + Ready<R, S>,
-    L: 'static,
-    R: 'static,
-    S: Clone + Send + Sync + 'static,
-{
-    Grpc::new().service(state)
-}
+const MAX_WATCHERS: usize = 1024;
 
 /// How gRPC health is served: which service names stand for which probe,
 /// and how often a watched probe runs.
 ///
 /// ```
 /// use std::time::Duration;
-/// use healthz::probe::Probe;
+/// use healthz::Probe;
 /// # #[healthz::live] fn liveness() {}
 /// # #[healthz::ready] fn readiness() {}
 ///
@@ -138,7 +103,7 @@ where
 /// ```
 #[derive(Clone, Debug)]
 pub struct Grpc {
-    services: Vec<(String, HealthProbe)>,
+    services: Vec<(String, Probe)>,
     watch_interval: Duration,
 }
 
@@ -150,7 +115,7 @@ impl Default for Grpc {
 
 impl Grpc {
     /// The protocol's service names only (`liveness`, `readiness`, `""`,
-    /// `startup`), watched probes run every [`WATCH_INTERVAL`].
+    /// `startup`), watched probes run every 5 s.
     ///
     /// ```
     /// let grpc = healthz::grpc::Grpc::new();
@@ -169,13 +134,13 @@ impl Grpc {
     /// the probe given last.
     ///
     /// ```
-    /// use healthz::probe::Probe;
+    /// use healthz::Probe;
     ///
     /// let grpc = healthz::grpc::Grpc::new()
     ///     .with_service("orders.v1.Orders", Probe::Ready)
     ///     .with_service("orders.v1.Admin", Probe::Live);
     /// ```
-    pub fn with_service(mut self, name: impl Into<String>, probe: HealthProbe) -> Self {
+    pub fn with_service(mut self, name: impl Into<String>, probe: Probe) -> Self {
         let name = name.into();
         self.services.retain(|(known, _)| *known != name);
         self.services.push((name, probe));
@@ -354,8 +319,8 @@ impl<S> Assemble<S> for Alone<S> {
 }
 
 /// `grpc.health.v1.Health` over a router's probes, with the state their
-/// arguments come from. Made by [`router`] for each call, or by
-/// [`service`] once.
+/// arguments come from. Made by [`Grpc::router`] for each call, or by
+/// [`Grpc::service`] once.
 pub struct HealthService<S> {
     probes: Arc<Watched<S>>,
     state: S,
@@ -370,7 +335,7 @@ impl<S> fmt::Debug for HealthService<S> {
 }
 
 /// A probe's endpoint as gRPC reads it.
-trait Probe<S>: Send + Sync {
+trait Followed<S>: Send + Sync {
     /// Whether it passes now: the gate, then a run or the cached answer.
     fn passes(&self, state: S, parts: Parts) -> Pin<Box<dyn Future<Output = bool> + Send + '_>>;
     /// Whether it passes from what is known, without a run; `None` before
@@ -380,7 +345,7 @@ trait Probe<S>: Send + Sync {
     fn answers(&self) -> watch::Receiver<Latest>;
 }
 
-impl<F, S> Probe<S> for Endpoint<F>
+impl<F, S> Followed<S> for Endpoint<F>
 where
     F: CheckFn<S>,
     S: Clone + Send + 'static,
@@ -414,7 +379,7 @@ impl<F> Endpoint<F> {
 }
 
 /// A probe, with when it last ran for its watchers.
-type WatchedProbe<S> = (Box<dyn Probe<S>>, Mutex<Option<Instant>>);
+type WatchedProbe<S> = (Box<dyn Followed<S>>, Mutex<Option<Instant>>);
 
 /// A router's three probes as gRPC serves them, with what their watchers
 /// share.
@@ -422,7 +387,7 @@ struct Watched<S> {
     probes: [WatchedProbe<S>; 3],
     lifecycle: Lifecycle,
     /// The app's own service names, and the probe each stands for.
-    services: Vec<(String, HealthProbe)>,
+    services: Vec<(String, Probe)>,
     interval: Duration,
     watchers: AtomicUsize,
 }
@@ -438,13 +403,13 @@ impl<S: Clone + Send + Sync + 'static> Watched<S> {
         FL: CheckFn<S>,
         FR: CheckFn<S>,
     {
-        let probe = |probe: Box<dyn Probe<S>>| (probe, Mutex::new(None));
+        let probe = |probe: Box<dyn Followed<S>>| (probe, Mutex::new(None));
         Watched {
             probes: [
-                probe(Box::new(live.gated(Gate::Live, lifecycle))),
-                probe(Box::new(ready.gated(Gate::Ready, lifecycle))),
+                probe(Box::new(live.gated(Probe::Live, lifecycle))),
+                probe(Box::new(ready.gated(Probe::Ready, lifecycle))),
                 probe(Box::new(
-                    live.named(Kind::Startup).gated(Gate::Startup, lifecycle),
+                    live.named(Probe::Startup).gated(Probe::Startup, lifecycle),
                 )),
             ],
             lifecycle: lifecycle.clone(),
@@ -459,8 +424,9 @@ impl<S: Clone + Send + Sync + 'static> Watched<S> {
         let named = self.services.iter().find(|(name, _)| name == service);
         if let Some((_, probe)) = named {
             return Some(match probe {
-                HealthProbe::Live => 0,
-                HealthProbe::Ready => 1,
+                Probe::Live => 0,
+                Probe::Ready => 1,
+                Probe::Startup => 2,
             });
         }
         match service {
@@ -673,8 +639,8 @@ mod tests {
     #[tokio::test]
     async fn a_call_deadline_shorter_than_the_probe_timeout_is_honoured() {
         let options = Options::DEFAULT.with_timeout(Duration::from_secs(5));
-        let runner = Arc::new(crate::run::Runner::new(Kind::Live, options));
-        let probe = Endpoint::new(Kind::Live, runner, |_, ()| async {
+        let runner = Arc::new(crate::run::Runner::new(Probe::Live, options));
+        let probe = Endpoint::new(Probe::Live, runner, |_, ()| async {
             std::future::pending::<crate::run::Evaluation>().await
         });
         let service = HealthService {

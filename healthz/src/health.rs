@@ -35,11 +35,10 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 use crate::Lifecycle;
-pub use crate::base::status::Status;
+use crate::base::kind::Probe;
+use crate::base::status::Status;
 use crate::history::Entry;
-use crate::lifecycle::Gate;
 use crate::lifecycle::registry::Registered;
-use crate::probe::Probe;
 use crate::report::CheckReport;
 use crate::run::Answer;
 
@@ -152,13 +151,9 @@ impl Health {
                 let latest = state.as_ref().and_then(|state| state.latest());
                 let (answer, age) = latest.unzip();
                 let took = state.and_then(|state| state.took());
-                let gate = match probe.probe {
-                    Probe::Live => Gate::Live,
-                    Probe::Ready => Gate::Ready,
-                };
                 ProbeState {
                     probe: probe.probe,
-                    said: self.lifecycle.gate(gate).and_then(|report| report.title),
+                    said: (self.lifecycle.gate(probe.probe)).and_then(|report| report.title),
                     answer,
                     age,
                     produced_at: age.and_then(|age| SystemTime::now().checked_sub(age)),
@@ -228,7 +223,7 @@ impl Health {
     ///
     /// tokio::time::timeout(Duration::from_secs(1), health.changed()).await.unwrap()?;
     /// let snapshot = health.snapshot();
-    /// assert_eq!(snapshot.ready().unwrap().status(), Some(healthz::health::Status::Fail));
+    /// assert_eq!(snapshot.ready().unwrap().status(), Some(healthz::Status::Fail));
     /// # Ok(())
     /// # }
     /// ```
@@ -482,7 +477,7 @@ impl ProbeState {
     /// Which probe this is.
     ///
     /// ```
-    /// use healthz::probe::Probe;
+    /// use healthz::Probe;
     /// let lifecycle = healthz::Lifecycle::new();
     /// let app: axum::Router = healthz::Healthz::new()
     ///     .live(|| ()).ready(|| ()).lifecycle(lifecycle.clone()).router();

@@ -162,7 +162,7 @@
 //! `/healthz/startup`, for Kubernetes' `startupProbe`, answers 503 until
 //! [`mark_started`](Lifecycle::mark_started), then as liveness does;
 //! [`mark_not_ready`](Lifecycle::mark_not_ready) holds readiness down with a
-//! reason; and [`shutdown_signal`] fails readiness on SIGTERM, serves on
+//! reason; and [`shutdown_signal`](Lifecycle::shutdown_signal) fails readiness on SIGTERM, serves on
 //! through a drain delay, then hands over to axum's graceful shutdown
 //! ([Graceful shutdown](#graceful-shutdown)).
 //! Readiness holds never touch liveness.
@@ -219,7 +219,7 @@
 //!     // answers 503 while the app serves on for 15 s; then it resolves,
 //!     // and axum stops accepting connections and waits for the requests
 //!     // in flight. A second signal cuts the drain short.
-//!     let shutdown = healthz::shutdown_signal(Duration::from_secs(15));
+//!     let shutdown = healthz::lifecycle().shutdown_signal(Duration::from_secs(15));
 //!     // Nothing to warm up: the startup probe may pass.
 //!     healthz::lifecycle().mark_started();
 //!     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
@@ -301,7 +301,7 @@
 //!
 //! # gRPC health checking
 //!
-//! With the `grpc` feature, `healthz::grpc::router()`, merged beside
+//! With the `grpc` feature, `healthz::grpc::Grpc::new().router()`, merged beside
 //! [`router()`], serves `grpc.health.v1.Health` from the same probes:
 //! `liveness`, `readiness` (and `""`) and `startup` answer `SERVING` or
 //! `NOT_SERVING` exactly as `/healthz/live`, `/healthz/ready` and
@@ -382,7 +382,7 @@
 //! | `readinessProbe.httpGet.path` | `/healthz/ready` | |
 //! | `startupProbe.httpGet.path` | `/healthz/startup` | passes once [`Lifecycle::mark_started`] is called |
 //! | `timeoutSeconds` | `1` | above the 900 ms check timeout, so the kubelet reads the 503's title |
-//! | drain delay of [`shutdown_signal`] | above `periodSeconds × failureThreshold + timeoutSeconds` of readiness | endpoints stop routing to the pod before it stops serving |
+//! | drain delay of [`shutdown_signal`](Lifecycle::shutdown_signal) | above `periodSeconds × failureThreshold + timeoutSeconds` of readiness | endpoints stop routing to the pod before it stops serving |
 //! | `terminationGracePeriodSeconds` | above the drain delay plus the longest request | the kubelet's SIGKILL comes at its end |
 //!
 //! The repository's `examples/kubernetes/` holds a Deployment with these
@@ -421,6 +421,9 @@ pub mod health;
 pub mod history;
 mod lifecycle;
 mod observe;
+// The link between the attributes and `router()`: named by the expansion
+// and by the compile errors, and by no user.
+#[doc(hidden)]
 pub mod probe;
 mod report;
 mod run;
@@ -434,15 +437,17 @@ pub mod __private;
 
 pub use base::checks::{Check, Checks, DuplicateCheck};
 pub use base::error::{CarriedError, HealthError};
+pub use base::kind::Probe;
 pub use base::options::Options;
 pub use base::probe_result::ProbeResult;
+pub use base::status::Status;
 pub use builder::Healthz;
 pub use details::Details;
 pub use health::Health;
 pub use lifecycle::heartbeat::{Heartbeat, HeartbeatInUse};
 pub use lifecycle::hold::ReadinessHold;
 pub use lifecycle::shutdown::ShutdownSignal;
-pub use lifecycle::{Lifecycle, lifecycle, shutdown_signal, try_shutdown_signal};
+pub use lifecycle::{Lifecycle, lifecycle};
 pub use probe::router::{
     live_route, ready_route, router, router_at, serve, serve_with_state, startup_route,
 };

@@ -30,16 +30,16 @@ async fn main() -> std::io::Result<()> {
     let mut kept = None;
     let awaited = match mode.as_str() {
         "unawaited" => {
-            kept = Some(healthz::shutdown_signal(drain));
+            kept = Some(healthz::lifecycle().shutdown_signal(drain));
             None
         }
         "dropped" => {
-            drop(healthz::shutdown_signal(drain));
+            drop(healthz::lifecycle().shutdown_signal(drain));
             None
         }
         "beside" => {
-            drop(healthz::shutdown_signal(drain));
-            Some(healthz::shutdown_signal(drain))
+            drop(healthz::lifecycle().shutdown_signal(drain));
+            Some(healthz::lifecycle().shutdown_signal(drain))
         }
         other => panic!("no mode {other:?}"),
     };

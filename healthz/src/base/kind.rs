@@ -1,62 +1,54 @@
-//! Which probe an endpoint serves.
+//! Which probe: liveness, readiness or startup.
 
 use std::fmt;
 
-/// Which probe an endpoint serves; it names the probe in fixed titles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Live,
-    Ready,
-    /// Liveness, once the app has started.
-    Startup,
-}
-
-impl Kind {
-    /// The probe whose runs it serves: the startup endpoint's are the
-    /// liveness probe's.
-    pub(crate) fn probe(self) -> Probe {
-        match self {
-            Kind::Live | Kind::Startup => Probe::Live,
-            Kind::Ready => Probe::Ready,
-        }
-    }
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Kind::Live => "live",
-            Kind::Ready => "ready",
-            Kind::Startup => "startup",
-        }
-    }
-}
-
-/// Which probe: what a [`ProbeState`](crate::health::ProbeState) is of,
-/// and what a gRPC service name answers for.
+/// Which probe: what an endpoint serves, a gRPC service name answers for,
+/// a [`ProbeState`](crate::health::ProbeState) or a history entry is of.
 ///
-/// The startup endpoint runs the liveness probe: its runs are the liveness
-/// probe's.
+/// The startup endpoint runs the liveness probe: its runs, state and
+/// history are the liveness probe's.
+///
+/// ```
+/// assert_eq!(healthz::Probe::Ready.as_str(), "ready");
+/// assert_eq!(healthz::Probe::Startup.to_string(), "startup");
+/// ```
+///
+/// More probes may come: a `match` on it needs a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Probe {
-    /// The liveness probe: `#[healthz::live]`, or
-    /// [`Healthz::live`](crate::Healthz::live).
+    /// Liveness: `#[healthz::live]`, or [`Healthz::live`](crate::Healthz::live),
+    /// at `/healthz/live`.
     Live,
-    /// The readiness probe: `#[healthz::ready]`, or
-    /// [`Healthz::ready`](crate::Healthz::ready).
+    /// Readiness: `#[healthz::ready]`, or
+    /// [`Healthz::ready`](crate::Healthz::ready), at `/healthz/ready`.
     Ready,
+    /// Startup, at `/healthz/startup`: closed until the app has started,
+    /// then liveness.
+    Startup,
 }
 
 impl Probe {
-    /// `"live"` or `"ready"`, as in the endpoints' paths and the metrics'
-    /// `probe` label.
+    /// `"live"`, `"ready"` or `"startup"`, as in the endpoints' paths, the
+    /// fixed titles and the metrics' `probe` label.
     ///
     /// ```
-    /// assert_eq!(healthz::probe::Probe::Ready.as_str(), "ready");
+    /// assert_eq!(healthz::Probe::Live.as_str(), "live");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Probe::Live => "live",
             Probe::Ready => "ready",
+            Probe::Startup => "startup",
+        }
+    }
+
+    /// The probe whose runs this one's endpoint serves: the startup
+    /// endpoint's are the liveness probe's.
+    pub(crate) fn runs(self) -> Probe {
+        match self {
+            Probe::Live | Probe::Startup => Probe::Live,
+            Probe::Ready => Probe::Ready,
         }
     }
 }

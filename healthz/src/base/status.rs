@@ -20,7 +20,7 @@ impl Status {
     /// `"pass"`, `"warn"` or `"fail"`, as in `application/health+json`.
     ///
     /// ```
-    /// assert_eq!(healthz::health::Status::Warn.as_str(), "warn");
+    /// assert_eq!(healthz::Status::Warn.as_str(), "warn");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,7 +33,7 @@ impl Status {
     /// Whether the endpoint answers 200: `Pass` or `Warn`.
     ///
     /// ```
-    /// assert!(healthz::health::Status::Warn.is_passed());
+    /// assert!(healthz::Status::Warn.is_passed());
     /// ```
     pub fn is_passed(self) -> bool {
         self != Status::Fail

@@ -68,8 +68,8 @@ pub use sql::{Sql, SqlPool};
 #[cfg(feature = "tcp")]
 pub use tcp::Tcp;
 
-/// What every check here turns into.
-pub type CheckFuture = Pin<Box<dyn Future<Output = Result<(), HealthError>> + Send>>;
+/// What every check here turns into, as its `IntoFuture`.
+pub(crate) type CheckFuture = Pin<Box<dyn Future<Output = Result<(), HealthError>> + Send>>;
 
 /// A display name, as the checks take it.
 type Name = Cow<'static, str>;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 
-use crate::base::kind::Kind;
+use crate::base::kind::Probe;
 use crate::format::json;
 use crate::report::{CheckReport, Report, Status};
 
@@ -151,13 +151,13 @@ fn duration_ms(check: &CheckReport) -> Option<u64> {
 
 /// Kubernetes-style text for `?verbose`: a line per check, a line saying
 /// how old a stale answer is, then a verdict.
-pub(crate) fn verbose(kind: Kind, report: &Report, stale: Option<Duration>) -> Vec<u8> {
+pub(crate) fn verbose(kind: Probe, report: &Report, stale: Option<Duration>) -> Vec<u8> {
     fitting(|limit| verbose_text(kind, report, stale, limit).into_bytes())
 }
 
-fn verbose_text(kind: Kind, report: &Report, stale: Option<Duration>, limit: Limit) -> String {
+fn verbose_text(kind: Probe, report: &Report, stale: Option<Duration>, limit: Limit) -> String {
     let mut text = String::new();
-    let name = kind.name();
+    let name = kind.as_str();
     if !limit.checks || (report.checks.is_empty() && report.excluded.is_empty()) {
         match &report.title {
             None => writeln!(text, "[+]{name} ok"),
@@ -372,7 +372,7 @@ mod tests {
         report.excluded.push("payments".into());
         report.unmatched.push("nope".into());
         assert_eq!(
-            text(verbose(Kind::Ready, &report, None)),
+            text(verbose(Probe::Ready, &report, None)),
             "[-]database failed: The database check failed\n[+]cache ok\n[!]search warning: Slow\n\
              [+]payments excluded: ok\nwarn: some health checks cannot be excluded: no matches for \"nope\"\n\
              ready check failed\n"
@@ -397,7 +397,7 @@ mod tests {
         let report = report(Some(&huge), many);
         for body in [
             plain(&report),
-            verbose(Kind::Ready, &report, None),
+            verbose(Probe::Ready, &report, None),
             health_json(&report),
         ] {
             assert!(body.len() <= MAX_BODY, "{} bytes", body.len());

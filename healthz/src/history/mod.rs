@@ -33,7 +33,7 @@
 //!
 //! let history = lifecycle.health().history();
 //! let last = history.last().unwrap();
-//! assert_eq!(last.subject(), &Subject::Probe(healthz::probe::Probe::Ready));
+//! assert_eq!(last.subject(), &Subject::Probe(healthz::Probe::Ready));
 //! assert_eq!(last.title(), Some("Queue full"));
 //! # }
 //! ```
@@ -56,7 +56,7 @@ pub(crate) use ring::Rings;
 /// `lifecycle/<entry>`.
 ///
 /// ```
-/// use healthz::{history::Subject, probe::Probe};
+/// use healthz::{Probe, history::Subject};
 /// assert_eq!(Subject::Check(Probe::Ready, "db".into()).to_string(), "ready/db");
 /// ```
 ///
@@ -92,7 +92,7 @@ impl fmt::Display for Subject {
 /// lifecycle.mark_started();
 /// let history = lifecycle.health().history();
 /// assert_eq!(history[0].subject().to_string(), "lifecycle/started");
-/// assert_eq!(history[0].status(), healthz::health::Status::Pass);
+/// assert_eq!(history[0].status(), healthz::Status::Pass);
 /// assert_eq!(history[0].held(), None, "the first transition has no previous status");
 /// ```
 #[derive(Clone, Debug, PartialEq)]

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::Lifecycle;
 use super::heartbeat::Standing;
-use super::{Gate, Lifecycle};
 use crate::base::kind::Probe;
 use crate::base::sync::Ordering;
 use crate::observe;
@@ -134,7 +134,7 @@ pub(super) fn step(lifecycle: &Lifecycle) -> Option<Option<Instant>> {
 /// turned: failing while the app's signals fail it, else as its probe's
 /// last run, if it has run.
 fn turn_liveness_gauge(lifecycle: &Lifecycle) {
-    if lifecycle.gate(Gate::Live).is_some() {
+    if lifecycle.gate(Probe::Live).is_some() {
         return observe::liveness_turned(false);
     }
     let registered = lifecycle.registry().0.borrow();

@@ -20,6 +20,7 @@ use axum::http::request::Parts;
 use tokio::sync::{Notify, watch};
 
 use crate::Details;
+use crate::base::kind::Probe;
 use crate::base::sync::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering, lock};
 use crate::history::{Entry, Rings, Subject};
 use crate::lifecycle::heartbeat::{Beat, Heartbeat, HeartbeatInUse};
@@ -156,15 +157,6 @@ pub(crate) struct HeartbeatView {
     pub(crate) title: Option<String>,
 }
 
-/// An endpoint the lifecycle can answer for instead of its probe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Gate {
-    Live,
-    Ready,
-    /// Closed until the app has started, then as [`Gate::Live`].
-    Startup,
-}
-
 static GLOBAL: LazyLock<Lifecycle> = LazyLock::new(Lifecycle::new);
 
 /// The process-wide [`Lifecycle`] that [`healthz::router()`](crate::router)
@@ -180,66 +172,6 @@ static GLOBAL: LazyLock<Lifecycle> = LazyLock::new(Lifecycle::new);
 /// ```
 pub fn lifecycle() -> &'static Lifecycle {
     &GLOBAL
-}
-
-/// [`Lifecycle::shutdown_signal`] of the process-wide [`lifecycle()`].
-///
-/// Resolves once a drain delay has passed after SIGTERM or Ctrl-C; until
-/// then readiness answers 503 while the app serves on. Hand it to axum's
-/// graceful shutdown:
-///
-/// ```no_run
-/// use std::time::Duration;
-/// # #[healthz::live] fn liveness() {}
-/// # #[healthz::ready] fn readiness() {}
-///
-/// #[tokio::main]
-/// async fn main() -> std::io::Result<()> {
-///     let app: axum::Router = healthz::router();
-///     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-///     let shutdown = healthz::shutdown_signal(Duration::from_secs(15));
-///     healthz::lifecycle().mark_started();
-///     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-/// }
-/// ```
-///
-/// # Panics
-///
-/// Outside a Tokio runtime, or if the signal handlers cannot be installed:
-/// [`try_shutdown_signal`] returns that error instead.
-#[track_caller]
-pub fn shutdown_signal(drain: Duration) -> ShutdownSignal {
-    lifecycle().shutdown_signal(drain)
-}
-
-/// [`shutdown_signal`] for the process-wide [`lifecycle()`], with an error
-/// instead of a panic when the signal handlers cannot be installed, as
-/// tokio's `signal()` returns one.
-///
-/// ```no_run
-/// use std::time::Duration;
-/// # #[healthz::live] fn liveness() {}
-/// # #[healthz::ready] fn readiness() {}
-///
-/// #[tokio::main]
-/// async fn main() -> std::io::Result<()> {
-///     let app: axum::Router = healthz::router();
-///     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-///     let shutdown = healthz::try_shutdown_signal(Duration::from_secs(15))?;
-///     healthz::lifecycle().mark_started();
-///     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-/// }
-/// ```
-///
-/// # Errors
-///
-/// The operating system's error if a signal handler cannot be installed.
-///
-/// # Panics
-///
-/// Outside a Tokio runtime.
-pub fn try_shutdown_signal(drain: Duration) -> std::io::Result<ShutdownSignal> {
-    lifecycle().try_shutdown_signal(drain)
 }
 
 impl Lifecycle {
@@ -786,14 +718,14 @@ impl Lifecycle {
 
     /// The answer the app's own signals give for `gate`'s endpoint, if
     /// they fail it; `None` lets its probe run.
-    pub(crate) fn gate(&self, gate: Gate) -> Option<Report> {
+    pub(crate) fn gate(&self, gate: Probe) -> Option<Report> {
         let titled = |title: &str| Report {
             title: Some(title.to_owned()),
             ..Report::default()
         };
         match gate {
-            Gate::Ready if self.is_shutting_down() => return Some(titled(SHUTTING_DOWN)),
-            Gate::Startup if !self.is_started() => return Some(titled(NOT_STARTED)),
+            Probe::Ready if self.is_shutting_down() => return Some(titled(SHUTTING_DOWN)),
+            Probe::Startup if !self.is_started() => return Some(titled(NOT_STARTED)),
             _ => {}
         }
         if self.is_quiet(gate) {
@@ -802,8 +734,8 @@ impl Lifecycle {
         let checks = self.entries(gate);
         // `mark_not_ready` answers as it always has, with its reason alone.
         let said = match gate {
-            Gate::Ready => self.signals().not_ready.clone(),
-            Gate::Live | Gate::Startup => None,
+            Probe::Ready => self.signals().not_ready.clone(),
+            Probe::Live | Probe::Startup => None,
         };
         let failing = (checks.iter())
             .filter(|entry| entry.status == Status::Fail)
@@ -820,12 +752,12 @@ impl Lifecycle {
 
     /// Whether no signal of the app's bears on `gate`'s probe: the common
     /// case, read from atomics alone.
-    fn is_quiet(&self, gate: Gate) -> bool {
+    fn is_quiet(&self, gate: Probe) -> bool {
         let state = &*self.state;
         state.broken.get().is_none()
             && match gate {
-                Gate::Ready => !state.held.load(Ordering::Acquire),
-                Gate::Live | Gate::Startup => {
+                Probe::Ready => !state.held.load(Ordering::Acquire),
+                Probe::Live | Probe::Startup => {
                     !state.watching.load(Ordering::Acquire) || self.is_shutting_down()
                 }
             }
@@ -835,7 +767,7 @@ impl Lifecycle {
     /// of its own beside the probe's checks: `broken`, `hold:<reason>`,
     /// `heartbeat:<name>`. `mark_not_ready` is not one: its answer is the
     /// reason alone, as it always was.
-    pub(crate) fn entries(&self, gate: Gate) -> Vec<CheckReport> {
+    pub(crate) fn entries(&self, gate: Probe) -> Vec<CheckReport> {
         if self.is_quiet(gate) {
             return Vec::new();
         }
@@ -855,12 +787,12 @@ impl Lifecycle {
         }
         let signals = self.signals();
         match gate {
-            Gate::Ready => {
+            Probe::Ready => {
                 for (_, reason) in &signals.holds {
                     entries.push(entry(format!("hold:{reason}"), Some(reason)));
                 }
             }
-            Gate::Live | Gate::Startup if !self.is_shutting_down() => {
+            Probe::Live | Probe::Startup if !self.is_shutting_down() => {
                 for beat in &signals.heartbeats {
                     let name = beat.entry();
                     // A loop restarted after its heartbeat ended is listed
@@ -872,7 +804,7 @@ impl Lifecycle {
                     entries.push(entry(name, title.as_deref()));
                 }
             }
-            Gate::Live | Gate::Startup => {}
+            Probe::Live | Probe::Startup => {}
         }
         entries
     }
@@ -881,7 +813,7 @@ impl Lifecycle {
     /// request reads them.
     #[cfg(feature = "ui")]
     pub(crate) fn signals_view(&self) -> SignalsView {
-        let entries = self.entries(Gate::Live);
+        let entries = self.entries(Probe::Live);
         let signals = self.signals();
         let heartbeats = (signals.heartbeats.iter())
             .map(|beat| {
@@ -1008,27 +940,27 @@ mod tests {
     use super::*;
     use tokio::sync::mpsc;
 
-    fn title(lifecycle: &Lifecycle, gate: Gate) -> Option<String> {
+    fn title(lifecycle: &Lifecycle, gate: Probe) -> Option<String> {
         lifecycle.gate(gate).and_then(|report| report.title)
     }
 
     #[test]
     fn readiness_gate_prefers_shutdown_to_the_apps_reason() {
         let lifecycle = Lifecycle::new();
-        assert_eq!(title(&lifecycle, Gate::Ready), None);
+        assert_eq!(title(&lifecycle, Probe::Ready), None);
         lifecycle.mark_not_ready("Warming up");
         assert_eq!(
-            title(&lifecycle, Gate::Ready).as_deref(),
+            title(&lifecycle, Probe::Ready).as_deref(),
             Some("Warming up")
         );
         lifecycle.mark_shutting_down();
         assert_eq!(
-            title(&lifecycle, Gate::Ready).as_deref(),
+            title(&lifecycle, Probe::Ready).as_deref(),
             Some(SHUTTING_DOWN)
         );
         lifecycle.mark_ready();
         assert_eq!(
-            title(&lifecycle, Gate::Ready).as_deref(),
+            title(&lifecycle, Probe::Ready).as_deref(),
             Some(SHUTTING_DOWN),
             "a shutdown cannot be undone"
         );
@@ -1038,13 +970,17 @@ mod tests {
     fn startup_gate_opens_once_started_and_ignores_shutdown() {
         let lifecycle = Lifecycle::new();
         assert_eq!(
-            title(&lifecycle, Gate::Startup).as_deref(),
+            title(&lifecycle, Probe::Startup).as_deref(),
             Some(NOT_STARTED)
         );
         lifecycle.clone().mark_started();
-        assert_eq!(title(&lifecycle, Gate::Startup), None, "clones share state");
+        assert_eq!(
+            title(&lifecycle, Probe::Startup),
+            None,
+            "clones share state"
+        );
         lifecycle.mark_shutting_down();
-        assert_eq!(title(&lifecycle, Gate::Startup), None);
+        assert_eq!(title(&lifecycle, Probe::Startup), None);
     }
 
     #[test]
@@ -1052,22 +988,22 @@ mod tests {
         let lifecycle = Lifecycle::new();
         let warming = lifecycle.hold_not_ready("Warming the cache");
         lifecycle.mark_not_ready("Maintenance");
-        let report = lifecycle.gate(Gate::Ready).unwrap();
+        let report = lifecycle.gate(Probe::Ready).unwrap();
         assert_eq!(report.title.as_deref(), Some("Maintenance"));
         let names: Vec<&str> = report.checks.iter().map(|c| &*c.name).collect();
         assert_eq!(names, ["hold:Warming the cache"]);
         lifecycle.mark_ready();
         assert_eq!(
-            title(&lifecycle, Gate::Ready).as_deref(),
+            title(&lifecycle, Probe::Ready).as_deref(),
             Some("Warming the cache")
         );
         assert_eq!(
-            title(&lifecycle, Gate::Live),
+            title(&lifecycle, Probe::Live),
             None,
             "liveness is never held"
         );
         drop(warming);
-        assert_eq!(title(&lifecycle, Gate::Ready), None);
+        assert_eq!(title(&lifecycle, Probe::Ready), None);
     }
 
     #[test]
@@ -1075,12 +1011,12 @@ mod tests {
         let lifecycle = Lifecycle::new();
         lifecycle.mark_broken("Schema too new");
         lifecycle.mark_broken("Later");
-        for gate in [Gate::Live, Gate::Ready] {
+        for gate in [Probe::Live, Probe::Ready] {
             assert_eq!(title(&lifecycle, gate).as_deref(), Some("Schema too new"));
         }
         lifecycle.mark_started();
         assert_eq!(
-            title(&lifecycle, Gate::Startup).as_deref(),
+            title(&lifecycle, Probe::Startup).as_deref(),
             Some("Schema too new"),
             "startup follows liveness once started"
         );
@@ -1090,26 +1026,26 @@ mod tests {
     async fn heartbeats_fail_liveness_when_late_or_dropped_until_shutdown() {
         let lifecycle = Lifecycle::new();
         let beat = lifecycle.heartbeat("consumer", Duration::from_millis(300));
-        assert_eq!(title(&lifecycle, Gate::Live), None);
+        assert_eq!(title(&lifecycle, Probe::Live), None);
         tokio::time::advance(Duration::from_millis(400)).await;
         assert_eq!(
-            title(&lifecycle, Gate::Live).as_deref(),
+            title(&lifecycle, Probe::Live).as_deref(),
             Some("The consumer heartbeat is late: no beat for 400ms")
         );
         assert_eq!(
-            title(&lifecycle, Gate::Ready),
+            title(&lifecycle, Probe::Ready),
             None,
             "readiness is not failed"
         );
         beat.beat();
-        assert_eq!(title(&lifecycle, Gate::Live), None);
+        assert_eq!(title(&lifecycle, Probe::Live), None);
         drop(beat);
         assert_eq!(
-            title(&lifecycle, Gate::Live).as_deref(),
+            title(&lifecycle, Probe::Live).as_deref(),
             Some("The consumer heartbeat ended: it was dropped without finish()")
         );
         lifecycle.mark_shutting_down();
-        assert_eq!(title(&lifecycle, Gate::Live), None, "a drain ends loops");
+        assert_eq!(title(&lifecycle, Probe::Live), None, "a drain ends loops");
     }
 
     #[test]
@@ -1118,7 +1054,7 @@ mod tests {
         lifecycle
             .heartbeat("migration", Duration::from_secs(1))
             .finish();
-        assert!(lifecycle.entries(Gate::Live).is_empty());
+        assert!(lifecycle.entries(Probe::Live).is_empty());
         lifecycle
             .heartbeat("migration", Duration::from_secs(1))
             .finish();
@@ -1206,7 +1142,7 @@ mod loom_models {
             let reader = {
                 let lifecycle = lifecycle.clone();
                 loom::thread::spawn(move || {
-                    let title = lifecycle.gate(Gate::Ready).and_then(|report| report.title);
+                    let title = lifecycle.gate(Probe::Ready).and_then(|report| report.title);
                     assert!(
                         title.is_none_or(|title| before.contains(&&*title) || title == taken),
                         "a reason no hold gave"
@@ -1220,7 +1156,7 @@ mod loom_models {
             let oldest = (before.iter().enumerate())
                 .find(|&(n, _)| n != released)
                 .map_or(taken, |(_, reason)| *reason);
-            let title = lifecycle.gate(Gate::Ready).and_then(|report| report.title);
+            let title = lifecycle.gate(Probe::Ready).and_then(|report| report.title);
             assert_eq!(
                 title.as_deref(),
                 Some(oldest),
@@ -1228,7 +1164,7 @@ mod loom_models {
             );
             drop((holds, taken_hold));
             assert!(
-                lifecycle.gate(Gate::Ready).is_none(),
+                lifecycle.gate(Probe::Ready).is_none(),
                 "released by the last"
             );
         });

@@ -1,4 +1,4 @@
-//! The future of [`shutdown_signal`](crate::shutdown_signal()), and what
+//! The future of [`shutdown_signal`](crate::Lifecycle::shutdown_signal), and what
 //! happens when nobody awaits it.
 //!
 //! The signal handlers replace the signals' default action for the whole
@@ -18,7 +18,7 @@ use crate::base::sync::Ordering;
 use crate::lifecycle::Lifecycle;
 use crate::lifecycle::signal::Signals;
 
-/// The future [`shutdown_signal`](crate::shutdown_signal()) returns: it
+/// The future [`shutdown_signal`](crate::Lifecycle::shutdown_signal) returns: it
 /// resolves a drain delay after SIGTERM or Ctrl-C, for axum's
 /// `with_graceful_shutdown`.
 ///
@@ -33,7 +33,7 @@ use crate::lifecycle::signal::Signals;
 /// # #[healthz::ready] fn readiness() {}
 ///
 /// # async fn run() -> std::io::Result<()> {
-/// let shutdown: healthz::ShutdownSignal = healthz::shutdown_signal(Duration::from_secs(15));
+/// let shutdown: healthz::ShutdownSignal = healthz::lifecycle().shutdown_signal(Duration::from_secs(15));
 /// let app: axum::Router = healthz::router();
 /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
 /// axum::serve(listener, app)
@@ -74,7 +74,7 @@ impl Lifecycle {
         {
             return;
         }
-        const MISTAKE: &str = "the future of healthz::shutdown_signal was never awaited, or was \
+        const MISTAKE: &str = "the future of Lifecycle::shutdown_signal was never awaited, or was \
             dropped, so nothing shuts the app down: ending the process as the signal would. \
             Await it: axum::serve(listener, app).with_graceful_shutdown(shutdown)";
         tracing::error!(signal = signal.name(), "{MISTAKE}");

@@ -10,7 +10,7 @@ use metrics::{
     Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
 };
 
-use super::{Kind, ResultLabel, RunRecord};
+use super::{Probe, ResultLabel, RunRecord};
 
 /// The verdict each endpoint answered last, as recorded in
 /// `healthz_probe_healthy`: 0 before any, then 1 for failing, 2 for passing.
@@ -22,11 +22,11 @@ impl Answers {
     /// recorded last: at each request this is one atomic load, and a change
     /// of the gauge, whether from a run or from the lifecycle, is recorded
     /// once.
-    pub(super) fn answered(&self, kind: Kind, passed: bool) {
+    pub(super) fn answered(&self, kind: Probe, passed: bool) {
         let last = &self.0[match kind {
-            Kind::Live => 0,
-            Kind::Ready => 1,
-            Kind::Startup => 2,
+            Probe::Live => 0,
+            Probe::Ready => 1,
+            Probe::Startup => 2,
         }];
         let mut verdict = 1 + u8::from(passed);
         if last.load(Ordering::Relaxed) == verdict
@@ -37,7 +37,7 @@ impl Answers {
         describe();
         let gauge = gauge!(
             "healthz_probe_healthy",
-            "probe" => kind.name(),
+            "probe" => kind.as_str(),
         );
         // Two answers that disagree, racing, may record in the other order
         // than they swapped: set the gauge again until it matches the verdict
@@ -53,9 +53,9 @@ impl Answers {
     }
 }
 
-pub(super) fn run_finished(kind: Kind, record: &RunRecord<'_>) {
+pub(super) fn run_finished(kind: Probe, record: &RunRecord<'_>) {
     describe();
-    let probe = kind.name();
+    let probe = kind.as_str();
     let result = record.result_label();
     counter!(
         "healthz_probe_runs_total",
@@ -91,7 +91,8 @@ pub(super) fn heartbeat(name: &str, beating: bool, silent: Duration) {
 
 pub(super) fn liveness(passed: bool) {
     describe();
-    gauge!("healthz_probe_healthy", "probe" => Kind::Live.name()).set(f64::from(u8::from(passed)));
+    gauge!("healthz_probe_healthy", "probe" => Probe::Live.as_str())
+        .set(f64::from(u8::from(passed)));
 }
 
 /// Describes the metrics once, at the first record: a recorder installed

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tracing::Span;
 use tracing::field::Empty;
 
-use crate::base::kind::Kind;
+use crate::base::kind::Probe;
 use crate::base::sync::{Mutex, lock};
 use crate::report::{Cause, Failure, Report, Status};
 
@@ -26,18 +26,18 @@ mod metrics;
 /// Without the `metrics` feature: nothing recorded, nothing stored.
 #[cfg(not(feature = "metrics"))]
 mod metrics {
-    use super::{Kind, RunRecord};
+    use super::{Probe, RunRecord};
 
     #[derive(Default)]
     pub(super) struct Answers;
 
     impl Answers {
         #[inline(always)]
-        pub(super) fn answered(&self, _: Kind, _: bool) {}
+        pub(super) fn answered(&self, _: Probe, _: bool) {}
     }
 
     #[inline(always)]
-    pub(super) fn run_finished(_: Kind, _: &RunRecord<'_>) {}
+    pub(super) fn run_finished(_: Probe, _: &RunRecord<'_>) {}
 
     #[inline(always)]
     pub(super) fn heartbeat(_: &str, _: bool, _: std::time::Duration) {}
@@ -140,7 +140,7 @@ impl RunRecord<'_> {
 
 /// A runner's observer: what it needs to report runs between them.
 pub(crate) struct Observer {
-    kind: Kind,
+    kind: Probe,
     /// What is failing now, by check, with the full error text: a failure
     /// is logged when it starts or changes, not at each run.
     failing: Mutex<Vec<(Option<Cow<'static, str>>, String)>>,
@@ -154,7 +154,7 @@ pub(crate) struct Observer {
 }
 
 impl Observer {
-    pub(crate) fn new(kind: Kind) -> Self {
+    pub(crate) fn new(kind: Probe) -> Self {
         Observer {
             kind,
             failing: Mutex::new(Vec::new()),
@@ -178,7 +178,7 @@ impl Observer {
         let span = tracing::debug_span!(
             parent: None,
             "healthz.probe",
-            probe = self.kind.name(),
+            probe = self.kind.as_str(),
             result = Empty,
             duration_ms = Empty,
         );
@@ -210,10 +210,10 @@ impl Observer {
         if self.told_blocked.swap(true, Ordering::Relaxed) {
             return;
         }
-        let probe = self.kind.name();
+        let probe = self.kind.as_str();
         let which = match self.kind {
-            Kind::Ready => "readiness",
-            Kind::Live | Kind::Startup => "liveness",
+            Probe::Ready => "readiness",
+            Probe::Live | Probe::Startup => "liveness",
         };
         let took = Duration::from_millis(took.as_millis() as u64);
         tracing::warn!(
@@ -232,7 +232,7 @@ impl Observer {
     /// them silently. The probe's state is left alone.
     pub(crate) fn arguments_rejected(&self, failures: &[Failure]) {
         for failure in failures {
-            let (probe, error) = (self.kind.name(), format_args!("{:#}", failure.error));
+            let (probe, error) = (self.kind.as_str(), format_args!("{:#}", failure.error));
             tracing::warn!(probe, %error, "health check arguments rejected");
         }
     }
@@ -241,7 +241,7 @@ impl Observer {
     /// endpoint (the startup endpoint runs the liveness probe). Called at
     /// each request, so it records only when the verdict changes.
     #[inline]
-    pub(crate) fn answered(&self, kind: Kind, passed: bool) {
+    pub(crate) fn answered(&self, kind: Probe, passed: bool) {
         self.answers.answered(kind, passed);
     }
 
@@ -258,7 +258,7 @@ impl Observer {
             .map(|failure| (failure.check.clone(), format!("{:#}", failure.error)))
             .collect();
         let before = std::mem::replace(&mut *lock(&self.failing), now.clone());
-        let probe = self.kind.name();
+        let probe = self.kind.as_str();
         for (failure, state) in failures.iter().zip(&now) {
             if before.contains(state) {
                 continue;

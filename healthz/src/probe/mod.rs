@@ -30,8 +30,7 @@ use axum::http::request::Parts;
 
 use crate::HealthError;
 use crate::base::checks::Outcome;
-use crate::base::kind::Kind;
-pub use crate::base::kind::Probe;
+use crate::base::kind::Probe;
 use crate::base::options::Options;
 use crate::run::Runner;
 pub use argument::ProbeArgument;
@@ -180,7 +179,7 @@ impl ProbeCell {
 
     /// The probe's runner, made at the first call with `options`, which
     /// are the attribute's constants and so the same at every call.
-    pub(crate) fn runner(&self, kind: Kind, options: Options) -> &Arc<Runner> {
+    pub(crate) fn runner(&self, kind: Probe, options: Options) -> &Arc<Runner> {
         self.0.get_or_init(|| Arc::new(Runner::new(kind, options)))
     }
 }

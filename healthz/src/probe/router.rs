@@ -9,11 +9,10 @@ use axum::Router;
 use axum::routing::MethodRouter;
 use tokio::net::ToSocketAddrs;
 
-use crate::base::kind::Kind;
-use crate::lifecycle::Gate;
+use crate::base::kind::Probe;
 use crate::lifecycle::lifecycle;
 use crate::lifecycle::registry::register_route;
-use crate::probe::{Live, Probe, Probes, Ready};
+use crate::probe::{Live, Probes, Ready};
 use crate::serve::server::on_port;
 use crate::serve::{Assemble, CheckFn, Endpoint, Http};
 
@@ -131,7 +130,7 @@ where
 {
     let live = live_endpoint::<L, S>();
     register_route(lifecycle(), Probe::Live, &live.runner);
-    live.gated(Gate::Live, lifecycle()).whole()
+    live.gated(Probe::Live, lifecycle()).whole()
 }
 
 /// The readiness endpoint alone, to mount at a path of your choosing.
@@ -156,7 +155,7 @@ where
 {
     let ready = ready_endpoint::<R, S>();
     register_route(lifecycle(), Probe::Ready, &ready.runner);
-    ready.gated(Gate::Ready, lifecycle()).whole()
+    ready.gated(Probe::Ready, lifecycle()).whole()
 }
 
 /// The startup endpoint alone, to mount at a path of your choosing.
@@ -184,13 +183,13 @@ where
 {
     let live = live_endpoint::<L, S>();
     register_route(lifecycle(), Probe::Live, &live.runner);
-    live.named(Kind::Startup)
-        .gated(Gate::Startup, lifecycle())
+    live.named(Probe::Startup)
+        .gated(Probe::Startup, lifecycle())
         .whole()
 }
 
 /// Serves the attribute probes under `/healthz` on `addr`, and nothing
-/// else, until the drain of [`shutdown_signal`](crate::shutdown_signal())
+/// else, until the drain of [`Lifecycle::shutdown_signal`](crate::Lifecycle::shutdown_signal)
 /// is over.
 ///
 /// A worker with no HTTP server of its own needs no more of axum than
@@ -209,7 +208,7 @@ where
 ///
 /// #[tokio::main]
 /// async fn main() {
-///     let shutdown = healthz::shutdown_signal(Duration::from_secs(5));
+///     let shutdown = healthz::lifecycle().shutdown_signal(Duration::from_secs(5));
 ///     tokio::spawn(healthz::serve("0.0.0.0:8081"));
 ///     let beat = healthz::lifecycle().heartbeat("consumer", Duration::from_secs(30));
 ///     // ... the worker's loop, beating, until `shutdown` resolves ...
@@ -283,8 +282,9 @@ where
     L: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    let runner = <Probes as Live<L, S>>::cell().runner(Kind::Live, <Probes as Live<L, S>>::OPTIONS);
-    Endpoint::new(Kind::Live, runner.clone(), <Probes as Live<L, S>>::check)
+    let runner =
+        <Probes as Live<L, S>>::cell().runner(Probe::Live, <Probes as Live<L, S>>::OPTIONS);
+    Endpoint::new(Probe::Live, runner.clone(), <Probes as Live<L, S>>::check)
 }
 
 /// The endpoint of the `#[healthz::ready]` probe, with its one runner.
@@ -295,6 +295,6 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let runner =
-        <Probes as Ready<R, S>>::cell().runner(Kind::Ready, <Probes as Ready<R, S>>::OPTIONS);
-    Endpoint::new(Kind::Ready, runner.clone(), <Probes as Ready<R, S>>::check)
+        <Probes as Ready<R, S>>::cell().runner(Probe::Ready, <Probes as Ready<R, S>>::OPTIONS);
+    Endpoint::new(Probe::Ready, runner.clone(), <Probes as Ready<R, S>>::check)
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::HealthError;
-use crate::base::kind::Kind;
+use crate::base::kind::Probe;
 pub(crate) use crate::base::status::Status;
 
 /// What one run of a probe found, for every answer format.
@@ -108,7 +108,7 @@ impl Report {
 
     /// The report of a probe that answered without checks.
     /// A warning passes it, and is only logged.
-    pub(crate) fn single(kind: Kind, result: Result<(), HealthError>) -> (Report, Vec<Failure>) {
+    pub(crate) fn single(kind: Probe, result: Result<(), HealthError>) -> (Report, Vec<Failure>) {
         match result {
             Ok(()) => (Report::default(), Vec::new()),
             Err(error) if error.is_warn_only() => (
@@ -122,7 +122,7 @@ impl Report {
             ),
             Err(error) => {
                 let report = Report {
-                    title: Some(title(&error, kind.name())),
+                    title: Some(title(&error, kind.as_str())),
                     ..Report::default()
                 };
                 (
@@ -140,7 +140,7 @@ impl Report {
 
     /// The report of a probe that failed before it could name its checks.
     pub(crate) fn stopped_early(
-        kind: Kind,
+        kind: Probe,
         error: HealthError,
         cause: Cause,
     ) -> (Report, Vec<Failure>) {
@@ -154,9 +154,9 @@ impl Report {
 
     /// This report with its names and titles withheld: its verdict alone,
     /// under the fixed title of its probe.
-    pub(crate) fn withheld(&self, kind: Kind) -> Report {
+    pub(crate) fn withheld(&self, kind: Probe) -> Report {
         Report {
-            title: (self.title.as_ref()).map(|_| format!("The {} check failed", kind.name())),
+            title: (self.title.as_ref()).map(|_| format!("The {} check failed", kind.as_str())),
             ..Report::default()
         }
     }
@@ -164,13 +164,13 @@ impl Report {
     /// This report with the app's own signals (heartbeats, holds) listed
     /// beside its checks. A probe without checks is listed as one, under
     /// its own name, so that its verdict stays in view.
-    pub(crate) fn with_signals(mut self, kind: Kind, signals: Vec<CheckReport>) -> Report {
+    pub(crate) fn with_signals(mut self, kind: Probe, signals: Vec<CheckReport>) -> Report {
         if signals.is_empty() {
             return self;
         }
         if self.checks.is_empty() && self.excluded.is_empty() {
             self.checks.push(CheckReport {
-                name: Cow::Borrowed(kind.name()),
+                name: Cow::Borrowed(kind.as_str()),
                 status: match self.title {
                     None => Status::Pass,
                     Some(_) => Status::Fail,
@@ -289,9 +289,9 @@ mod tests {
             exclude: Vec::new(),
             only: Some("db".to_owned()),
         };
-        let (passed, _) = Report::single(Kind::Ready, Ok(()));
+        let (passed, _) = Report::single(Probe::Ready, Ok(()));
         assert!(passed.select(&only).is_none());
-        let (failed, _) = Report::single(Kind::Ready, Err(HealthError::new("Down")));
+        let (failed, _) = Report::single(Probe::Ready, Err(HealthError::new("Down")));
         assert!(failed.select(&only).is_none());
     }
 
@@ -302,7 +302,7 @@ mod tests {
             only: Some("db".to_owned()),
         };
         let (stopped, _) = Report::stopped_early(
-            Kind::Ready,
+            Probe::Ready,
             HealthError::new("The ready check timed out after 900ms"),
             Cause::TimedOut,
         );
@@ -312,7 +312,7 @@ mod tests {
     #[test]
     fn a_warning_does_not_fail_the_probe() {
         let (report, failures) = Report::single(
-            Kind::Ready,
+            Probe::Ready,
             Err(HealthError::new("Pool saturated").warn_only()),
         );
         assert_eq!(report.title, None);

@@ -41,7 +41,7 @@ use tracing::Instrument;
 
 use crate::HealthError;
 use crate::base::checks::Outcome;
-use crate::base::kind::Kind;
+use crate::base::kind::Probe;
 use crate::base::options::Options;
 use crate::format::render;
 use crate::observe::{Observer, RunRecord};
@@ -99,7 +99,7 @@ pub(crate) struct Served {
 pub(crate) type Evaluation = Result<Outcome, HealthError>;
 
 pub(crate) struct Runner {
-    kind: Kind,
+    kind: Probe,
     options: Options,
     state: Arc<State>,
     flight: Flight,
@@ -191,13 +191,13 @@ enum Entry {
 }
 
 impl Runner {
-    pub(crate) fn new(kind: Kind, options: Options) -> Self {
+    pub(crate) fn new(kind: Probe, options: Options) -> Self {
         Runner {
             kind,
             options,
             state: Arc::new(State::new(
                 Arc::new(Answer::new(Report::default())),
-                kind.probe(),
+                kind.runs(),
                 options.history(),
             )),
             flight: Flight::new(),
@@ -365,7 +365,7 @@ impl Runner {
             // time.
             Ended::Dropped => {
                 let (kind, timeout) = (self.kind, self.options.timeout());
-                let error = stopped_error(Stopped::TimedOut, kind.name(), timeout);
+                let error = stopped_error(Stopped::TimedOut, kind.as_str(), timeout);
                 Arc::new(Answer::new(
                     Report::stopped_early(kind, error, Cause::TimedOut).0,
                 ))
@@ -485,7 +485,7 @@ impl Runner {
             Ok(Err(extraction)) => (extraction, false, Cause::Failed),
             Err(stopped) => {
                 let cause = stopped.cause();
-                (stopped_error(stopped, kind.name(), timeout), true, cause)
+                (stopped_error(stopped, kind.as_str(), timeout), true, cause)
             }
         };
         let (report, failures) = Report::stopped_early(kind, result, cause);
@@ -581,14 +581,14 @@ mod tests {
         }
     }
 
-    fn runner(kind: Kind, options: Options) -> Arc<Runner> {
+    fn runner(kind: Probe, options: Options) -> Arc<Runner> {
         Arc::new(Runner::new(kind, options))
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_check_past_its_timeout_fails_with_a_fixed_title() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT.with_timeout(Duration::from_millis(1_500)),
         );
         let served = runner.answer(std::future::pending).await;
@@ -601,7 +601,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_cached_answer_expires_after_its_period() {
         let runner = runner(
-            Kind::Live,
+            Probe::Live,
             Options::DEFAULT.with_cache(Duration::from_millis(5_000)),
         );
         let runs = Arc::new(AtomicUsize::new(0));
@@ -620,7 +620,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_run_outlives_the_request_that_started_it() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT
                 .with_timeout(Duration::from_secs(5))
                 .with_cache(Duration::from_secs(60)),
@@ -645,7 +645,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stale_answer_is_served_at_once_while_one_run_refreshes_it() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT
                 .with_cache(Duration::from_millis(500))
                 .with_stale(Duration::from_secs(10)),
@@ -682,7 +682,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_interval_answer_no_refresh_kept_is_run_again() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT.with_interval(Duration::from_secs(1)),
         );
         let runs = Arc::new(AtomicUsize::new(0));
@@ -706,7 +706,7 @@ mod tests {
     #[tokio::test]
     async fn the_timeout_counts_from_the_start_of_the_run() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT.with_timeout(Duration::from_millis(100)),
         );
         let served = runner
@@ -726,7 +726,7 @@ mod tests {
     #[tokio::test]
     async fn checks_end_by_the_probe_deadline() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT.with_timeout(Duration::from_millis(100)),
         );
         let served = runner
@@ -746,7 +746,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn durations_too_long_for_the_clock_still_answer_and_cache() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT
                 .with_timeout(Duration::MAX)
                 .with_cache(Duration::MAX)
@@ -761,7 +761,7 @@ mod tests {
     #[tokio::test]
     async fn a_blocking_call_overrunning_its_timeout_holds_one_thread_at_most() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT.with_timeout(Duration::from_millis(50)),
         );
         let calls = Arc::new(AtomicUsize::new(0));
@@ -797,7 +797,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_blocking_call_that_panics_is_reported_and_frees_its_thread() {
-        let runner = runner(Kind::Live, Options::DEFAULT);
+        let runner = runner(Probe::Live, Options::DEFAULT);
         let served = runner
             .answer(|| async { Ok(Outcome::blocking(|| panic!("stuck"))) })
             .await;
@@ -807,7 +807,7 @@ mod tests {
 
     #[tokio::test]
     async fn only_a_changed_answer_notifies_the_state() {
-        let runner = runner(Kind::Ready, Options::DEFAULT);
+        let runner = runner(Probe::Ready, Options::DEFAULT);
         let mut changes = runner.state().subscribe();
         runner.answer(|| async { done(Ok(())) }).await;
         assert!(
@@ -827,7 +827,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_pass_serves_the_flask_healthz_body() {
-        let runner = runner(Kind::Live, Options::DEFAULT);
+        let runner = runner(Probe::Live, Options::DEFAULT);
         let served = runner.answer(|| async { done(Ok(())) }).await;
         assert_eq!(
             &served.answer.plain[..],
@@ -838,7 +838,7 @@ mod tests {
     #[tokio::test]
     async fn a_failure_to_extract_arguments_is_not_shared() {
         let runner = runner(
-            Kind::Ready,
+            Probe::Ready,
             Options::DEFAULT.with_cache(Duration::from_millis(60_000)),
         );
         let release = Arc::new(tokio::sync::Notify::new());

@@ -21,9 +21,9 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
-use crate::base::kind::Kind;
+use crate::base::kind::Probe;
+use crate::lifecycle::Lifecycle;
 use crate::lifecycle::registry::register;
-use crate::lifecycle::{Gate, Lifecycle};
 use crate::report::{Report, Selection};
 use crate::run::{Evaluation, Runner, Served, Start};
 use handler::{Answering, Whole};
@@ -115,10 +115,10 @@ where
 {
     let prefix = prefix.trim_end_matches('/');
     register(lifecycle, &live.runner, &ready.runner);
-    let startup = live.named(Kind::Startup).gated(Gate::Startup, lifecycle);
+    let startup = live.named(Probe::Startup).gated(Probe::Startup, lifecycle);
     let (live, ready) = (
-        live.gated(Gate::Live, lifecycle),
-        ready.gated(Gate::Ready, lifecycle),
+        live.gated(Probe::Live, lifecycle),
+        ready.gated(Probe::Ready, lifecycle),
     );
     let router = Router::new()
         .route(&format!("{prefix}/live"), live.whole())
@@ -143,11 +143,11 @@ where
 /// Serves one probe: the whole of it at the probe's path, and one of its
 /// named checks at `<path>/<check>`, sharing one runner.
 pub(crate) struct Endpoint<F> {
-    pub(crate) kind: Kind,
+    pub(crate) kind: Probe,
     pub(crate) runner: Arc<Runner>,
     pub(crate) check: F,
     /// The lifecycle gate that answers for the probe while it is closed.
-    pub(crate) gate: Option<(Gate, Lifecycle)>,
+    pub(crate) gate: Option<(Probe, Lifecycle)>,
 }
 
 impl<F: Clone> Clone for Endpoint<F> {
@@ -163,7 +163,7 @@ impl<F: Clone> Clone for Endpoint<F> {
 
 impl<F> Endpoint<F> {
     /// The endpoint of the probe whose one runner is `runner`.
-    pub(crate) fn new(kind: Kind, runner: Arc<Runner>, check: F) -> Self {
+    pub(crate) fn new(kind: Probe, runner: Arc<Runner>, check: F) -> Self {
         Endpoint {
             kind,
             runner,
@@ -267,7 +267,7 @@ impl<F> Endpoint<F> {
     /// The same probe, answered by `lifecycle` instead while `gate` is
     /// closed: the gate is read before the runner, so a cached or slow probe
     /// never delays a shutdown.
-    pub(crate) fn gated(&self, gate: Gate, lifecycle: &Lifecycle) -> Self
+    pub(crate) fn gated(&self, gate: Probe, lifecycle: &Lifecycle) -> Self
     where
         F: Clone,
     {
@@ -278,7 +278,7 @@ impl<F> Endpoint<F> {
     }
 
     /// The same probe, named `kind` in its answers.
-    pub(crate) fn named(&self, kind: Kind) -> Self
+    pub(crate) fn named(&self, kind: Probe) -> Self
     where
         F: Clone,
     {

@@ -89,7 +89,7 @@ mod tests {
 
     use super::*;
     use crate::base::checks::Outcome;
-    use crate::base::kind::Kind;
+    use crate::base::kind::Probe;
     use crate::lifecycle::signal::one_terminate;
     use crate::run::Evaluation;
 
@@ -98,7 +98,7 @@ mod tests {
     /// A probe refreshed each second, and how many times it ran.
     fn refreshed(lifecycle: &Lifecycle) -> (Arc<Runner>, Arc<AtomicUsize>) {
         let options = crate::Options::DEFAULT.with_interval(PERIOD);
-        let runner = Arc::new(Runner::new(Kind::Ready, options));
+        let runner = Arc::new(Runner::new(Probe::Ready, options));
         let runs = Arc::new(AtomicUsize::new(0));
         let check = {
             let runs = runs.clone();

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use crate::base::kind::Kind;
+use crate::base::kind::Probe;
 use crate::format;
 use crate::format::json::{self, Problem};
 use crate::format::render;
@@ -28,7 +28,7 @@ pub(crate) fn rendered(answer: &Answer) -> Response {
 /// The response for a report, rendered in the format the request asked
 /// for; `stale` is the answer's age when it is served while refreshed.
 pub(crate) fn probe(
-    kind: Kind,
+    kind: Probe,
     report: &Report,
     format: Format,
     stale: Option<Duration>,

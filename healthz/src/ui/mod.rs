@@ -63,30 +63,17 @@ where
 }
 
 /// The same under `prefix` (`""` for the root), as
-/// [`router_at`](crate::router_at) places the probes.
+/// [`router_at`](crate::router_at) places the probes, for the probes served
+/// with `lifecycle`: [`healthz::lifecycle()`](crate::lifecycle()) for the
+/// attributes', or a [`Healthz`](crate::Healthz) builder's, given to
+/// [`Healthz::lifecycle`](crate::Healthz::lifecycle).
 ///
 /// ```
 /// # #[healthz::live] fn liveness() {}
 /// # #[healthz::ready] fn readiness() {}
-/// let app: axum::Router = healthz::router_at("/internal").merge(healthz::ui::router_at("/internal"));
-/// ```
+/// let app: axum::Router = healthz::router_at("/internal")
+///     .merge(healthz::ui::router_for("/internal", healthz::lifecycle()));
 ///
-/// # Panics
-///
-/// If `prefix` is neither empty nor starts with `/`.
-#[track_caller]
-pub fn router_at<S>(prefix: &str) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    router_for(prefix, crate::lifecycle())
-}
-
-/// The same for the probes served with `lifecycle`: a
-/// [`Healthz`](crate::Healthz) builder's, given to
-/// [`Healthz::lifecycle`](crate::Healthz::lifecycle).
-///
-/// ```
 /// let lifecycle = healthz::Lifecycle::new();
 /// let app: axum::Router = healthz::Healthz::new()
 ///     .live(|| ())

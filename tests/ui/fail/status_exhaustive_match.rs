@@ -1,5 +1,5 @@
 // More statuses may come: a match on `Status` needs a `_` arm.
-use healthz::health::Status;
+use healthz::Status;
 
 fn word(status: Status) -> &'static str {
     match status {
