@@ -134,7 +134,7 @@ async fn an_expired_answer_is_served_at_once_while_one_run_refreshes_it() {
 }
 
 #[tokio::test]
-#[should_panic(expected = "`Options::with_blocking` runs a sync probe")]
+#[should_panic(expected = "the ready probe's `Options` are refused: `blocking` runs a sync probe")]
 async fn the_builder_refuses_blocking_for_an_async_probe() {
     let _: Router = Healthz::new()
         .live(|| ())

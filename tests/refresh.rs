@@ -100,7 +100,9 @@ async fn a_request_never_waits_for_a_background_run() {
 }
 
 #[test]
-#[should_panic(expected = "`Options::with_cache` has no effect with `with_interval`")]
+#[should_panic(
+    expected = "the ready probe's `Options` are refused: `cache` has no effect with `interval`"
+)]
 fn the_builder_refuses_a_cache_beside_an_interval() {
     let options = Options::DEFAULT
         .with_interval(Duration::from_secs(10))
@@ -113,7 +115,7 @@ fn the_builder_refuses_a_cache_beside_an_interval() {
 
 #[test]
 #[should_panic(
-    expected = "the live probe's interval, 500ms, must be longer than its timeout, 900ms"
+    expected = "the live probe's `Options` are refused: `interval` must be longer than `timeout` (900ms unless given)"
 )]
 fn the_builder_refuses_an_interval_not_longer_than_the_timeout() {
     let options = Options::DEFAULT.with_interval(Duration::from_millis(500));

@@ -104,10 +104,26 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
         }),
         args.blocking.as_ref().map(|_| quote!(.with_blocking())),
     ];
-    let options = setters.iter().any(Option::is_some).then(|| {
+    let options = quote!(::healthz::__private::Options::DEFAULT #(#setters)*);
+    let given = setters.iter().any(Option::is_some);
+    // The runtime's one definition of the rules, evaluated at compile time.
+    // The attribute's own errors refuse the same options first, at the
+    // user's tokens; this makes sure that nothing they let through breaks
+    // the rules.
+    let is_async = probe.is_async;
+    let rule = local("rule");
+    // At the attribute, whose arguments these are.
+    let options_check = given.then(|| {
         quote! {
-            const OPTIONS: ::healthz::__private::Options =
-                ::healthz::__private::Options::DEFAULT #(#setters)*;
+            const _: () = match ::healthz::__private::check_options(&#options, #is_async) {
+                ::core::result::Result::Ok(()) => (),
+                ::core::result::Result::Err(#rule) => ::core::panic!("{}", #rule.message()),
+            };
+        }
+    });
+    let options = given.then(|| {
+        quote! {
+            const OPTIONS: ::healthz::__private::Options = #options;
         }
     });
     let argument_checks = (!types.is_empty()).then(|| {
@@ -143,7 +159,7 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
             }
         },
     );
-    quote!(#argument_checks #implementation)
+    quote!(#options_check #argument_checks #implementation)
 }
 
 /// An implementation that never runs, emitted beside a compile error so that

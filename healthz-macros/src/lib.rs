@@ -2,6 +2,8 @@
 //! and write `#[healthz::live]` and `#[healthz::ready]`: this crate is an
 //! implementation detail and its expansions name only `healthz` paths.
 
+#[cfg(test)]
+mod agreement;
 mod errors;
 mod expand;
 mod kind;

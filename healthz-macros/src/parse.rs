@@ -69,11 +69,8 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
                     errors.push(meta.path(), "`history` is given twice");
                 }
                 Meta::NameValue(meta) => match entries(&meta.value) {
-                    Some(entries) => args.history = Some(entries),
-                    None => errors.push(
-                        &meta.value,
-                        "write `history` as a number of entries from 1 to 65535: `history = 32`",
-                    ),
+                    Ok(entries) => args.history = Some(entries),
+                    Err(message) => errors.push(&meta.value, message),
                 },
                 _ => errors.push(meta, "`history` needs a value: write `history = 32`"),
             }
@@ -111,7 +108,9 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
             Ok(0) => errors.push(
                 value,
                 match name.as_str() {
-                    "timeout" => "a timeout must be above zero, such as `timeout = \"500ms\"`",
+                    "timeout" => {
+                        "a zero `timeout` leaves the check no time to run: give one above zero, such as 500ms"
+                    }
                     "cache" => "a zero cache caches nothing: remove `cache`",
                     "interval" => "a zero `interval` never refreshes: remove `interval`",
                     _ => "a zero `stale` serves nothing stale: remove `stale`",
@@ -141,41 +140,34 @@ pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
                 );
             }
         }
-        let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        if *interval <= timeout {
-            let timeout = match timeout % 1000 {
-                0 => format!("{}s", timeout / 1000),
-                _ => format!("{timeout}ms"),
-            };
+        if *interval <= args.timeout.unwrap_or(DEFAULT_TIMEOUT) {
             errors.push(
                 at,
-                &format!(
-                    "`interval` must be longer than the probe's timeout ({timeout}), or runs follow one another back to back: give a longer `interval`, or a shorter `timeout`"
-                ),
+                "`interval` must be longer than `timeout` (900ms unless given), or runs follow one another back to back: give a longer `interval`, or a shorter `timeout`",
             );
         }
     } else if let (Some((_, stale)), None) = (&args.stale, args.cache) {
         errors.push(
             stale,
-            "`stale` serves an expired cached answer while it is refreshed, so it needs `cache`: write `cache = \"5s\", stale = \"1m\"`",
+            "`stale` serves an expired cached answer while it is refreshed, so it needs `cache`: give a `cache` too, such as 5s, or remove `stale`",
         );
     }
     errors.finish(args)
 }
 
 /// Reads a number of history entries, written as an integer.
-fn entries(value: &Expr) -> Option<u16> {
+fn entries(value: &Expr) -> Result<u16, &'static str> {
     let Expr::Lit(ExprLit {
         lit: Lit::Int(number),
         ..
     }) = value
     else {
-        return None;
+        return Err("write `history` as a number of entries from 1 to 65535: `history = 32`");
     };
-    number
-        .base10_parse::<u16>()
-        .ok()
+    // An integer literal's digits fail to parse only past `u16::MAX`.
+    (number.base10_parse::<u16>().ok())
         .filter(|&entries| entries > 0)
+        .ok_or("`history` keeps from 1 to 65535 entries: give a number in that range, such as 32")
 }
 
 /// Reads a duration written as a string: `"500ms"`, `"2s"`, `"1m"`, `"1h"`.

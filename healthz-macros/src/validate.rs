@@ -73,7 +73,7 @@ pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
 pub(crate) fn args_for(args: &Args, function: &ItemFn) -> syn::Result<()> {
     let mut errors = Errors::default();
     if let (Some(flag), Some(_)) = (&args.blocking, &function.sig.asyncness) {
-        errors.push(flag, "`blocking` runs a sync probe on the blocking thread pool, and this probe is `async`: remove `blocking`, or remove `async` and call the blocking code directly");
+        errors.push(flag, "`blocking` runs a sync probe on the blocking thread pool, and this probe is `async`: remove `blocking`, or make the probe a sync function that calls the blocking code directly");
     }
     errors.finish(())
 }

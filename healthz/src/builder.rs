@@ -180,7 +180,8 @@ impl<L, R> Healthz<L, R> {
         self.live_with(Options::DEFAULT, probe)
     }
 
-    /// The liveness probe, with a timeout and caching.
+    /// The liveness probe, with a timeout and caching. The [`Options`] are
+    /// checked when the router is built: see [`router`](Healthz::router).
     ///
     /// ```
     /// use healthz::Options;
@@ -215,7 +216,8 @@ impl<L, R> Healthz<L, R> {
         self.ready_with(Options::DEFAULT, probe)
     }
 
-    /// The readiness probe, with a timeout and caching.
+    /// The readiness probe, with a timeout and caching. The [`Options`] are
+    /// checked when the router is built: see [`router`](Healthz::router).
     ///
     /// ```
     /// use healthz::Options;
@@ -308,9 +310,22 @@ impl<L, R> Healthz<L, R> {
     ///
     /// # Panics
     ///
-    /// If the [`Options`] of a probe ask for
-    /// [`with_blocking`](Options::with_blocking) and the probe is `async`:
-    /// only a sync probe can run on the blocking thread pool.
+    /// If the [`Options`] of a probe are among those the attributes refuse
+    /// at compile time: `stale` without `cache`, `cache` or `stale` beside
+    /// `interval`, an `interval` not longer than the `timeout`, or
+    /// `blocking` on an `async` probe. The message names the fix in the
+    /// attribute's words, and nothing is served.
+    ///
+    /// ```should_panic
+    /// use std::time::Duration;
+    /// use healthz::Options;
+    ///
+    /// // Panics: `cache` has no effect with `interval`.
+    /// let options = Options::DEFAULT
+    ///     .with_interval(Duration::from_secs(10))
+    ///     .with_cache(Duration::from_secs(5));
+    /// let _: axum::Router = healthz::Healthz::new().live(|| ()).ready_with(options, || ()).router();
+    /// ```
     pub fn router<S>(&self) -> Router<S>
     where
         L: LiveGiven<S>,
@@ -460,26 +475,15 @@ where
     where
         S: Clone + Send + Sync + 'static,
     {
-        let blocking = self.runner.options().blocking();
-        assert!(
-            !(blocking && F::ASYNC),
-            "`Options::with_blocking` runs a sync probe on the blocking thread pool, and the {} probe is `async`: remove `with_blocking`, or make the probe sync",
-            kind.as_str()
-        );
         let options = self.runner.options();
-        if let Some(interval) = options.interval() {
-            assert!(
-                options.cache().is_none(),
-                "`Options::with_cache` has no effect with `with_interval`: every request of the {} probe is answered at once from the latest background run; remove `with_cache`",
-                kind.as_str()
-            );
-            assert!(
-                interval > options.timeout(),
-                "the {} probe's interval, {interval:?}, must be longer than its timeout, {:?}, or runs follow one another back to back: give a longer interval, or a shorter timeout",
+        if let Err(rule) = options.check(F::ASYNC) {
+            panic!(
+                "the {} probe's `Options` are refused: {}",
                 kind.as_str(),
-                options.timeout()
+                rule.message()
             );
         }
+        let blocking = options.blocking();
         let function = self.function.clone();
         Endpoint::new(kind, self.runner.clone(), move |parts, state| {
             function.call(parts, state, blocking)

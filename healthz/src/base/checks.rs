@@ -389,7 +389,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "a zero timeout leaves no time to run")]
+    #[should_panic(expected = "a zero `timeout` leaves the check no time to run")]
     fn a_zero_timeout_is_refused() {
         let _ = Check::new("db", async {}).with_timeout(Duration::ZERO);
     }

@@ -18,6 +18,36 @@ use std::time::Duration;
 /// assert_eq!(options.stale(), Some(Duration::from_secs(60)));
 /// assert_eq!(Options::DEFAULT.timeout(), Duration::from_millis(900));
 /// ```
+///
+/// # Refused options
+///
+/// The attributes and [`Healthz`](crate::Healthz) refuse the same options,
+/// in the same words, which name each option as the attributes write it
+/// (`cache` is [`with_cache`](Self::with_cache), and so on):
+///
+/// - a zero `timeout`;
+/// - a `history` outside 1 to 65 535;
+/// - `stale` without `cache`, which it extends;
+/// - `cache` or `stale` beside `interval`, which answers every request;
+/// - an `interval` not longer than the `timeout`;
+/// - `blocking` on an `async` probe.
+///
+/// An attribute refuses them at compile time, with an error at the
+/// argument. Given to the builder, the first two panic where they are set,
+/// in [`with_timeout`](Self::with_timeout) and
+/// [`with_history`](Self::with_history), and the others make
+/// [`Healthz::router`](crate::Healthz::router) (and every method that
+/// builds the probes' routes or services) panic, before anything is
+/// served. A zero `cache`, `stale` or `interval` turns it off here, while
+/// an attribute refuses `"0s"`, which would turn nothing on.
+///
+/// ```should_panic
+/// # use std::time::Duration;
+/// // Panics: `stale` serves an expired cached answer while it is refreshed,
+/// // so it needs `cache`.
+/// let options = healthz::Options::DEFAULT.with_stale(Duration::from_secs(60));
+/// let _: axum::Router = healthz::Healthz::new().live(|| ()).ready_with(options, || ()).router();
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Options {
     timeout: Duration,
@@ -88,8 +118,10 @@ impl Options {
     /// How long past the cache period the last answer is still served at
     /// once while one run in the background refreshes it
     /// (stale-while-revalidate). Past that, requests wait for a run. It
-    /// applies only together with [`with_cache`](Self::with_cache);
-    /// zero turns it off, and a period longer than a year is a year.
+    /// needs [`with_cache`](Self::with_cache): without it, or beside
+    /// [`with_interval`](Self::with_interval), the builder's router panics,
+    /// as the attributes refuse it at compile time. Zero turns it off, and
+    /// a period longer than a year is a year.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -115,8 +147,8 @@ impl Options {
     /// held by it (while a call overruns, the probe answers its timeout
     /// title without starting another). A sync probe without it runs
     /// inline, which is cheaper. Given to an `async` probe, it makes
-    /// [`Healthz::router`](crate::Healthz::router) panic: only a sync call
-    /// can run on that pool.
+    /// [`Healthz::router`](crate::Healthz::router) panic, as the attributes
+    /// refuse it at compile time: only a sync call can run on that pool.
     ///
     /// ```
     /// let options = healthz::Options::DEFAULT.with_blocking();
@@ -138,9 +170,9 @@ impl Options {
     /// [`with_cache`](Self::with_cache) and [`with_stale`](Self::with_stale)
     /// have nothing left to do, and there is still one run at a time, so a
     /// period not longer than the timeout would run back to back. The
-    /// attributes refuse both at compile time; a cache or such a period
-    /// given to [`Healthz`](crate::Healthz) makes its router panic, naming
-    /// the fix.
+    /// attributes refuse all three at compile time; a cache, a stale period
+    /// or such a period given to [`Healthz`](crate::Healthz) makes its
+    /// router panic, naming the fix.
     ///
     /// A background run has no request: its arguments are extracted from a
     /// `GET` of the path of the first request served (the probe's, or a
@@ -165,23 +197,27 @@ impl Options {
     }
 
     /// How many transitions the probe's [history](crate::history) keeps,
-    /// for the probe and for each of its named checks: 32 unless set, at
-    /// least 1 and at most 65 535.
+    /// for the probe and for each of its named checks: 32 unless set.
     ///
     /// ```
     /// let options = healthz::Options::DEFAULT.with_history(100);
     /// assert_eq!(options.history(), 100);
     /// assert_eq!(healthz::Options::DEFAULT.history(), 32);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `entries` is not from 1 to 65 535, as the attributes refuse
+    /// `history = 0`. In a `const`, the panic is a compile error.
+    #[track_caller]
     pub const fn with_history(self, entries: usize) -> Options {
-        let history = if entries == 0 {
-            1
-        } else if entries > u16::MAX as usize {
-            u16::MAX
-        } else {
-            entries as u16
-        };
-        Options { history, ..self }
+        if entries == 0 || entries > u16::MAX as usize {
+            refuse(Rule::HistoryOutOfRange);
+        }
+        Options {
+            history: entries as u16,
+            ..self
+        }
     }
 
     /// How often the probe runs in the background, if it does.
@@ -225,18 +261,18 @@ impl Options {
     }
 
     /// How long an expired answer is still served while it is refreshed,
-    /// if it is: `None` without a cache.
+    /// if it is.
     ///
     /// ```
     /// # use std::time::Duration;
-    /// let stale_only = healthz::Options::DEFAULT.with_stale(Duration::from_secs(60));
-    /// assert_eq!(stale_only.stale(), None, "stale applies to a cached answer");
+    /// let options = healthz::Options::DEFAULT
+    ///     .with_cache(Duration::from_secs(5))
+    ///     .with_stale(Duration::from_secs(60));
+    /// assert_eq!(options.stale(), Some(Duration::from_secs(60)));
+    /// assert_eq!(healthz::Options::DEFAULT.stale(), None);
     /// ```
     pub const fn stale(&self) -> Option<Duration> {
-        match self.cache {
-            Some(_) => self.stale,
-            None => None,
-        }
+        self.stale
     }
 
     /// Whether a sync probe runs on the blocking thread pool.
@@ -247,12 +283,97 @@ impl Options {
     pub const fn blocking(&self) -> bool {
         self.blocking
     }
+
+    /// The first rule these options break for a probe that is `async` or
+    /// not. A zero timeout and a history out of range never get this far:
+    /// their setters refuse them.
+    ///
+    /// The one definition of the rules: the builder calls it before
+    /// serving, and each attribute's expansion in a `const`, behind the
+    /// attribute's own errors at the user's tokens.
+    pub(crate) const fn check(&self, is_async: bool) -> Result<(), Rule> {
+        // In the order the attributes report them.
+        if let Some(interval) = self.interval {
+            if self.cache.is_some() {
+                return Err(Rule::CacheWithInterval);
+            }
+            if self.stale.is_some() {
+                return Err(Rule::StaleWithInterval);
+            }
+            if interval.as_nanos() <= self.timeout.as_nanos() {
+                return Err(Rule::IntervalNotAboveTimeout);
+            }
+        } else if self.stale.is_some() && self.cache.is_none() {
+            return Err(Rule::StaleWithoutCache);
+        }
+        if self.blocking && is_async {
+            return Err(Rule::BlockingAsync);
+        }
+        Ok(())
+    }
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options::DEFAULT
     }
+}
+
+/// A rule of the options, broken. Its message is the attributes' compile
+/// error, word for word, and the builder's panic: each names the fix, and
+/// names each option as the attributes write it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// A zero timeout.
+    ZeroTimeout,
+    /// A history of no entries, or of more than 65 535.
+    HistoryOutOfRange,
+    /// A stale period without a cache.
+    StaleWithoutCache,
+    /// A cache beside an interval.
+    CacheWithInterval,
+    /// A stale period beside an interval.
+    StaleWithInterval,
+    /// An interval not longer than the timeout.
+    IntervalNotAboveTimeout,
+    /// `blocking` for an `async` probe.
+    BlockingAsync,
+}
+
+impl Rule {
+    /// What is wrong and how to fix it.
+    pub const fn message(self) -> &'static str {
+        match self {
+            Rule::ZeroTimeout => {
+                "a zero `timeout` leaves the check no time to run: give one above zero, such as 500ms"
+            }
+            Rule::HistoryOutOfRange => {
+                "`history` keeps from 1 to 65535 entries: give a number in that range, such as 32"
+            }
+            Rule::StaleWithoutCache => {
+                "`stale` serves an expired cached answer while it is refreshed, so it needs `cache`: give a `cache` too, such as 5s, or remove `stale`"
+            }
+            Rule::CacheWithInterval => {
+                "`cache` has no effect with `interval`: every request is answered at once from the latest background run; remove `cache`"
+            }
+            Rule::StaleWithInterval => {
+                "`stale` has no effect with `interval`: every request is answered at once from the latest background run; remove `stale`"
+            }
+            Rule::IntervalNotAboveTimeout => {
+                "`interval` must be longer than `timeout` (900ms unless given), or runs follow one another back to back: give a longer `interval`, or a shorter `timeout`"
+            }
+            Rule::BlockingAsync => {
+                "`blocking` runs a sync probe on the blocking thread pool, and this probe is `async`: remove `blocking`, or make the probe a sync function that calls the blocking code directly"
+            }
+        }
+    }
+}
+
+/// Panics with the rule's message; at compile time in a `const`.
+#[track_caller]
+const fn refuse(rule: Rule) -> ! {
+    panic!("{}", rule.message())
 }
 
 /// The longest timeout or cache period: as good as forever for a probe,
@@ -271,10 +392,9 @@ const fn at_most_a_year(duration: Duration) -> Duration {
 /// to run at all, is refused as the attributes refuse `timeout = "0s"`.
 #[track_caller]
 pub(crate) const fn checked_timeout(timeout: Duration) -> Duration {
-    assert!(
-        !timeout.is_zero(),
-        "a zero timeout leaves no time to run the check: give it one of at least 1ms"
-    );
+    if timeout.is_zero() {
+        refuse(Rule::ZeroTimeout);
+    }
     at_most_a_year(timeout)
 }
 
@@ -310,9 +430,19 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "a zero timeout leaves no time to run the check")]
+    #[should_panic(expected = "a zero `timeout` leaves the check no time to run")]
     fn a_zero_timeout_is_refused_as_the_attributes_refuse_it() {
         let _ = Options::DEFAULT.with_timeout(Duration::ZERO);
+    }
+
+    #[test]
+    fn the_interval_rule_names_the_default_timeout() {
+        let default = Spelled(Options::DEFAULT.timeout()).to_string();
+        let message = Rule::IntervalNotAboveTimeout.message();
+        assert!(
+            message.contains(&format!("({default} unless given)")),
+            "{message}"
+        );
     }
 
     #[test]
