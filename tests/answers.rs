@@ -9,7 +9,7 @@ use axum::extract::{FromRef, State};
 use axum::http::HeaderMap;
 use axum::routing;
 use healthz::HealthError;
-use healthz_suite::{get, request, serve};
+use support::{get, request, serve};
 
 /// What the readiness probe will find.
 #[derive(Clone)]

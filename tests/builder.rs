@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use healthz::Options;
 use healthz::{Check, Checks, HealthError, Healthz, Lifecycle};
-use healthz_suite::{Reply, get, request, request_with, serve};
+use support::{Reply, get, request, request_with, serve};
 
 #[derive(Clone, Copy)]
 enum Db {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use healthz::{Check, Checks, HealthError};
-use healthz_suite::{get, request_with, serve, timeless};
+use support::{get, request_with, serve, timeless};
 use tokio::time::Instant;
 
 #[derive(Clone, Copy, Debug)]
@@ -98,7 +98,7 @@ async fn server() -> (Deps, SocketAddr) {
 
 #[tokio::test]
 async fn a_passing_probe_reports_each_check() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (_, addr) = server().await;
     let reply = get(addr, "/healthz/ready").await;
     assert_eq!(reply.status, 200);
@@ -114,7 +114,7 @@ async fn a_passing_probe_reports_each_check() {
 
 #[tokio::test]
 async fn a_failing_check_fails_the_probe_and_is_named() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database
         .set(Behaviour::Down("Can't connect to the database"));
@@ -139,7 +139,7 @@ async fn a_failing_check_fails_the_probe_and_is_named() {
 
 #[tokio::test]
 async fn several_failures_are_all_named() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Hidden("password=hunter2"));
     deps.cache.set(Behaviour::Panic);
@@ -159,7 +159,7 @@ async fn several_failures_are_all_named() {
 
 #[tokio::test]
 async fn a_warning_only_check_is_reported_without_failing_the_probe() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.search.set(Behaviour::Down("Search index is stale"));
     let reply = get(addr, "/healthz/ready").await;
@@ -180,7 +180,7 @@ async fn a_warning_only_check_is_reported_without_failing_the_probe() {
 
 #[tokio::test]
 async fn checks_run_concurrently() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     for dependency in [&deps.database, &deps.cache, &deps.search] {
         dependency.set(Behaviour::Slow(250));
@@ -200,7 +200,7 @@ async fn checks_run_concurrently() {
 
 #[tokio::test]
 async fn a_slow_check_times_out_alone() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.cache.set(Behaviour::Hang);
     let reply = get(addr, "/healthz/ready?verbose").await;
@@ -213,7 +213,7 @@ async fn a_slow_check_times_out_alone() {
 
 #[tokio::test]
 async fn exclude_skips_checks_and_warns_about_unknown_names() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Down("Database down"));
     let reply = get(addr, "/healthz/ready?verbose&exclude=database&exclude=nope").await;
@@ -231,7 +231,7 @@ async fn exclude_skips_checks_and_warns_about_unknown_names() {
 
 #[tokio::test]
 async fn one_check_can_be_run_alone() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Down("Database down"));
     deps.cache.set(Behaviour::Down("Cache down"));
@@ -264,7 +264,7 @@ async fn one_check_can_be_run_alone() {
 
 #[tokio::test]
 async fn health_json_is_served_on_request() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Down("Database down"));
     let reply = request_with(
@@ -296,7 +296,7 @@ async fn health_json_is_served_on_request() {
 
 #[tokio::test]
 async fn an_oversized_reason_keeps_every_body_under_10_kib() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (deps, addr) = server().await;
     deps.database.set(Behaviour::Huge);
     for (path, accept) in [
@@ -321,7 +321,7 @@ async fn an_oversized_reason_keeps_every_body_under_10_kib() {
 
 #[tokio::test]
 async fn a_probe_without_checks_answers_as_before() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (_, addr) = server().await;
     assert_eq!(
         get(addr, "/healthz/live").await.text(),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use healthz_suite::{Example, get, request, timeless};
+use support::{Example, get, request, timeless};
 
 async fn start() -> Example {
     Example::start("checks", &[]).await

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use healthz_suite::{Example, get, until};
+use support::{Example, get, until};
 
 /// As long as the example's heartbeat may take to be noticed.
 const WITHIN: Duration = Duration::from_secs(4);

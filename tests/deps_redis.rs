@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use healthz::deps::Redis;
-use healthz_suite::servers::Redis as Server;
+use support::servers::Redis as Server;
 
 #[tokio::test]
 async fn ping_passes_then_fails_when_redis_stops() {

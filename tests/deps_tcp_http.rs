@@ -56,7 +56,7 @@ async fn downstream() -> SocketAddr {
         .route("/hung", get(std::future::pending::<()>))
         // 64 MiB, far past what the check reads.
         .route("/huge", get(|| async { vec![b'x'; 64 << 20] }));
-    healthz_suite::serve(app).await
+    support::serve(app).await
 }
 
 fn url(addr: SocketAddr, path: &str) -> String {
@@ -123,10 +123,10 @@ async fn hung_services_are_stopped_by_the_timeout_over_http() {
         )
         .lifecycle(Lifecycle::new())
         .router();
-    let server = healthz_suite::serve(app).await;
+    let server = support::serve(app).await;
 
     let started = std::time::Instant::now();
-    let reply = healthz_suite::get(server, "/healthz/ready?verbose").await;
+    let reply = support::get(server, "/healthz/ready?verbose").await;
     assert_eq!(
         reply.text(),
         "[-]hung failed: The hung check timed out after 300ms\n\

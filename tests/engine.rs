@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use healthz::{HealthError, Healthz, Options};
-use healthz_suite::{get, serve};
+use support::{get, serve};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 

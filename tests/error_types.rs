@@ -6,7 +6,7 @@ use std::error::Error;
 
 use anyhow::Context;
 use healthz::{Checks, HealthError, Healthz, Lifecycle};
-use healthz_suite::Captured;
+use support::Captured;
 
 async fn with_anyhow() -> anyhow::Result<()> {
     Err(std::io::Error::other("db.internal:5432 refused")).context("anyhow: connecting")
@@ -46,14 +46,14 @@ async fn their_text_is_logged_not_answered_and_a_carried_reason_is_answered() {
         })
         .lifecycle(Lifecycle::new())
         .router();
-    let addr = healthz_suite::serve(app).await;
+    let addr = support::serve(app).await;
 
-    let live = healthz_suite::get(addr, "/healthz/live").await;
+    let live = support::get(addr, "/healthz/live").await;
     assert_eq!(
         live.text(),
         r#"{"status": 503, "title": "The live check failed"}"#
     );
-    let ready = healthz_suite::get(addr, "/healthz/ready?verbose").await;
+    let ready = support::get(addr, "/healthz/ready?verbose").await;
     assert_eq!(
         ready.text(),
         "[-]anyhow failed: The anyhow check failed\n\

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use healthz_suite::{Example, get, request};
+use support::{Example, get, request};
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;

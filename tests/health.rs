@@ -39,8 +39,8 @@ async fn the_snapshot_and_its_changes_follow_the_runs() {
         .prefix("/internal")
         .lifecycle(lifecycle.clone())
         .router();
-    let addr = healthz_suite::serve(app).await;
-    let ready = || healthz_suite::get(addr, "/internal/ready");
+    let addr = support::serve(app).await;
+    let ready = || support::get(addr, "/internal/ready");
 
     let mut health = lifecycle.health();
     let snapshot = health.snapshot();
@@ -128,8 +128,8 @@ async fn what_the_app_says_of_itself_is_in_the_view_too() {
         .ready(|| true)
         .lifecycle(lifecycle.clone())
         .router();
-    let addr = healthz_suite::serve(app).await;
-    assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 200);
+    let addr = support::serve(app).await;
+    assert_eq!(support::get(addr, "/healthz/ready").await.status, 200);
     let mut health = lifecycle.health();
     assert!(health.snapshot().is_ready());
 

@@ -35,19 +35,19 @@ async fn a_flapping_check_leaves_one_entry_per_transition() {
         })
         .lifecycle(lifecycle.clone())
         .router();
-    let addr = healthz_suite::serve(app).await;
+    let addr = support::serve(app).await;
     let health = lifecycle.health();
 
     for _ in 0..3 {
-        healthz_suite::get(addr, "/healthz/ready").await;
+        support::get(addr, "/healthz/ready").await;
     }
     up.store(false, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(20)).await;
     for _ in 0..3 {
-        healthz_suite::get(addr, "/healthz/ready").await;
+        support::get(addr, "/healthz/ready").await;
     }
     up.store(true, Ordering::SeqCst);
-    healthz_suite::get(addr, "/healthz/ready").await;
+    support::get(addr, "/healthz/ready").await;
 
     let history = health.history();
     let lines: Vec<_> = history.iter().map(line).collect();
@@ -90,9 +90,9 @@ async fn each_subject_keeps_the_number_of_entries_set() {
         })
         .lifecycle(lifecycle.clone())
         .router();
-    let addr = healthz_suite::serve(app).await;
+    let addr = support::serve(app).await;
     for _ in 0..10 {
-        healthz_suite::get(addr, "/healthz/ready").await;
+        support::get(addr, "/healthz/ready").await;
     }
     let titles: Vec<_> = (lifecycle.health().history().iter())
         .filter_map(|entry| entry.title().map(str::to_owned))
@@ -148,7 +148,7 @@ async fn passing() -> (Lifecycle, std::net::SocketAddr) {
         .ready(|| ())
         .lifecycle(lifecycle.clone())
         .router();
-    (lifecycle, healthz_suite::serve(app).await)
+    (lifecycle, support::serve(app).await)
 }
 
 #[tokio::test]
@@ -156,10 +156,10 @@ async fn a_heartbeat_going_late_is_remembered_when_it_is_read() {
     let (lifecycle, addr) = passing().await;
     let beat = lifecycle.heartbeat("worker", Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    healthz_suite::get(addr, "/healthz/live").await;
-    healthz_suite::get(addr, "/healthz/live").await;
+    support::get(addr, "/healthz/live").await;
+    support::get(addr, "/healthz/live").await;
     beat.beat();
-    healthz_suite::get(addr, "/healthz/live").await;
+    support::get(addr, "/healthz/live").await;
     let history = lifecycle.health().history();
     let turns: Vec<_> = (history.iter())
         .filter(|entry| entry.subject().to_string() == "lifecycle/heartbeat:worker")
@@ -174,9 +174,9 @@ async fn a_late_heartbeat_finished_is_remembered_passing_again() {
     let (lifecycle, addr) = passing().await;
     let beat = lifecycle.heartbeat("importer", Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 503);
+    assert_eq!(support::get(addr, "/healthz/live").await.status, 503);
     beat.finish();
-    assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 200);
+    assert_eq!(support::get(addr, "/healthz/live").await.status, 200);
     let turns: Vec<_> = (lifecycle.health().history().iter())
         .filter(|entry| entry.subject().to_string() == "lifecycle/heartbeat:importer")
         .map(|entry| entry.status())

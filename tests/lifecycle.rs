@@ -7,7 +7,7 @@
 
 use axum::Router;
 use axum::routing;
-use healthz_suite::{get, request, serve};
+use support::{get, request, serve};
 
 #[healthz::live]
 fn liveness() {}

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use healthz::HealthError;
-use healthz_suite::Captured;
+use support::Captured;
 use tower_http::trace::TraceLayer;
 
 #[derive(Clone, Default)]
@@ -45,31 +45,31 @@ async fn server() -> (Switch, std::net::SocketAddr) {
     let app = Router::new()
         .merge(healthz::router())
         .with_state(switch.clone());
-    (switch, healthz_suite::serve(app).await)
+    (switch, support::serve(app).await)
 }
 
 // A current-thread runtime keeps the server's tasks on the thread whose
 // subscriber captures them.
 #[tokio::test(flavor = "current_thread")]
 async fn passing_probes_write_nothing_and_stay_out_of_the_access_log() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let app = Router::new()
         .route("/", get(|| async { "home" }))
         .layer(TraceLayer::new_for_http())
         .merge(healthz::router())
         .with_state(Switch::default());
-    let addr = healthz_suite::serve(app).await;
+    let addr = support::serve(app).await;
     // The probes' state is the process's: a test before may have left them
     // failing, and their recovery is logged once, before the capture.
     for path in ["/healthz/live", "/healthz/ready"] {
-        assert_eq!(healthz_suite::get(addr, path).await.status, 200);
+        assert_eq!(support::get(addr, path).await.status, 200);
     }
     let (log, _guard) = Captured::install();
 
-    assert_eq!(healthz_suite::get(addr, "/").await.status, 200);
+    assert_eq!(support::get(addr, "/").await.status, 200);
     for _ in 0..5 {
-        assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 200);
-        assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 200);
+        assert_eq!(support::get(addr, "/healthz/live").await.status, 200);
+        assert_eq!(support::get(addr, "/healthz/ready").await.status, 200);
     }
 
     let text = log.text();
@@ -94,10 +94,10 @@ async fn passing_probes_write_nothing_and_stay_out_of_the_access_log() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_failure_is_logged_once_per_change_of_state() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (log, _guard) = Captured::install();
     let (switch, addr) = server().await;
-    let ready = || healthz_suite::get(addr, "/healthz/ready");
+    let ready = || support::get(addr, "/healthz/ready");
 
     switch.set(Some(Failure::Reason("Database down")));
     for _ in 0..5 {
@@ -126,14 +126,14 @@ async fn a_failure_is_logged_once_per_change_of_state() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_hidden_error_is_logged_in_full_but_not_answered() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (log, _guard) = Captured::install();
     let (switch, addr) = server().await;
 
     switch.set(Some(Failure::Hidden(
         "connect to db.internal:5432 as admin failed",
     )));
-    let reply = healthz_suite::get(addr, "/healthz/ready").await;
+    let reply = support::get(addr, "/healthz/ready").await;
     assert_eq!(
         reply.text(),
         r#"{"status": 503, "title": "The ready check failed"}"#
@@ -148,15 +148,15 @@ async fn a_hidden_error_is_logged_in_full_but_not_answered() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_change_of_hidden_cause_is_logged_again() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (log, _guard) = Captured::install();
     let (switch, addr) = server().await;
 
     switch.set(Some(Failure::Hidden("connection refused")));
-    healthz_suite::get(addr, "/healthz/ready").await;
-    healthz_suite::get(addr, "/healthz/ready").await;
+    support::get(addr, "/healthz/ready").await;
+    support::get(addr, "/healthz/ready").await;
     switch.set(Some(Failure::Hidden("authentication failed")));
-    let reply = healthz_suite::get(addr, "/healthz/ready").await;
+    let reply = support::get(addr, "/healthz/ready").await;
     assert_eq!(
         reply.text(),
         r#"{"status": 503, "title": "The ready check failed"}"#
@@ -167,17 +167,17 @@ async fn a_change_of_hidden_cause_is_logged_again() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_rejected_argument_is_logged_at_each_request_without_changing_state() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (log, _guard) = Captured::install();
     // The probe needs an `Extension` layer the app forgot.
     let app: Router = healthz::Healthz::new()
         .live(|| ())
         .ready(|axum::Extension(_pool): axum::Extension<u32>| async {})
         .router();
-    let addr = healthz_suite::serve(app).await;
+    let addr = support::serve(app).await;
 
     for _ in 0..3 {
-        let reply = healthz_suite::get(addr, "/healthz/ready").await;
+        let reply = support::get(addr, "/healthz/ready").await;
         assert_eq!(
             reply.text(),
             r#"{"status": 503, "title": "The ready check failed"}"#
@@ -237,8 +237,8 @@ async fn no_log_line_repeats_a_source_its_parent_already_says() {
         })
         .lifecycle(healthz::Lifecycle::new())
         .router();
-    let addr = healthz_suite::serve(app).await;
-    assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 503);
+    let addr = support::serve(app).await;
+    assert_eq!(support::get(addr, "/healthz/ready").await.status, 503);
 
     let text = log.text();
     let line = (text.lines())
@@ -262,10 +262,10 @@ async fn a_sync_probe_that_blocks_past_its_timeout_is_logged_once_with_the_fix()
         })
         .lifecycle(healthz::Lifecycle::new())
         .router();
-    let addr = healthz_suite::serve(app).await;
+    let addr = support::serve(app).await;
     for _ in 0..3 {
         // It answers, late: a call that never waits cannot be stopped.
-        assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 200);
+        assert_eq!(support::get(addr, "/healthz/ready").await.status, 200);
     }
 
     let text = log.text();
@@ -292,9 +292,9 @@ async fn a_blocking_probe_and_an_async_one_that_waits_are_not_logged() {
         })
         .lifecycle(healthz::Lifecycle::new())
         .router();
-    let addr = healthz_suite::serve(app).await;
-    assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 503);
-    assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 503);
+    let addr = support::serve(app).await;
+    assert_eq!(support::get(addr, "/healthz/live").await.status, 503);
+    assert_eq!(support::get(addr, "/healthz/ready").await.status, 503);
     assert!(!log.text().contains("blocked its thread"), "{}", log.text());
 }
 
@@ -305,7 +305,7 @@ async fn serve_passing_probes(lifecycle: &healthz::Lifecycle) -> std::net::Socke
         .ready(|| ())
         .lifecycle(lifecycle.clone())
         .router();
-    healthz_suite::serve(app).await
+    support::serve(app).await
 }
 
 /// A log subscriber that reads the lifecycle at each event, as one that
@@ -344,9 +344,9 @@ fn a_subscriber_that_reads_the_lifecycle_is_not_deadlocked_by_its_logs() {
                 let beat = logs.heartbeat("consumer", Duration::from_millis(10));
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 // Logged as late by the request that finds it so.
-                let late = healthz_suite::get(addr, "/healthz/live").await.status;
+                let late = support::get(addr, "/healthz/live").await.status;
                 beat.beat();
-                let again = healthz_suite::get(addr, "/healthz/live").await.status;
+                let again = support::get(addr, "/healthz/live").await.status;
                 beat.finish();
                 done.send((late, again)).unwrap();
             });
@@ -369,11 +369,11 @@ async fn a_heartbeat_going_late_and_beating_again_is_logged_once_each() {
     let beat = lifecycle.heartbeat("consumer", Duration::from_millis(300));
     tokio::time::sleep(Duration::from_millis(400)).await;
     for _ in 0..3 {
-        assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 503);
+        assert_eq!(support::get(addr, "/healthz/live").await.status, 503);
     }
     beat.beat();
     for _ in 0..3 {
-        assert_eq!(healthz_suite::get(addr, "/healthz/live").await.status, 200);
+        assert_eq!(support::get(addr, "/healthz/live").await.status, 200);
     }
     beat.finish();
     let text = log.text();

@@ -1,7 +1,7 @@
 //! The metrics example run as a real process: probes driven over HTTP, then
 //! `/metrics` scraped over HTTP, with exact counts per run.
 
-use healthz_suite::{Example, get, request};
+use support::{Example, get, request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use healthz::Healthz;
-use healthz_suite::get;
-use healthz_suite::servers::free_port;
+use support::get;
+use support::servers::free_port;
 
 #[tokio::test]
 async fn a_health_server_serves_the_probes_and_nothing_else() {

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use healthz_suite::{Example, Reply, get};
+use support::{Example, Reply, get};
 
 const SHUTTING_DOWN: &str = r#"{"status": 503, "title": "The server is shutting down"}"#;
 const OK: &str = r#"{"status": 200, "title": "OK"}"#;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use healthz::{Checks, Healthz, Lifecycle};
-use healthz_suite::{get, request_with, serve, until};
+use support::{get, request_with, serve, until};
 
 /// A server whose readiness has a `database` check, gated by `lifecycle`.
 async fn server(lifecycle: &Lifecycle) -> SocketAddr {

@@ -93,7 +93,7 @@ impl Spans {
 
 #[tokio::test]
 async fn one_span_per_run_and_per_check_none_per_shared_or_cached_request() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (spans, _guard) = Spans::install();
     let app = Healthz::new()
         .live(|| ())
@@ -111,17 +111,17 @@ async fn one_span_per_run_and_per_check_none_per_shared_or_cached_request() {
         .lifecycle(Lifecycle::new())
         .router()
         .layer(TraceLayer::new_for_http());
-    let addr = healthz_suite::serve(app).await;
+    let addr = support::serve(app).await;
 
     // Five requests share one run; three more are served from the cache.
     let shared: Vec<_> = (0..5)
-        .map(|_| tokio::spawn(healthz_suite::get(addr, "/healthz/ready")))
+        .map(|_| tokio::spawn(support::get(addr, "/healthz/ready")))
         .collect();
     for reply in shared {
         assert_eq!(reply.await.unwrap().status, 200);
     }
     for _ in 0..3 {
-        assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 200);
+        assert_eq!(support::get(addr, "/healthz/ready").await.status, 200);
     }
 
     assert_eq!(spans.named("request").len(), 8, "the app's request spans");

@@ -5,7 +5,7 @@
 //! `/usr/bin/chromium`; outside CI it is skipped, saying so, without them.
 //! `HEALTHZ_SCREENSHOT=docs/ui.png` keeps the screenshot the run takes.
 
-use healthz_suite::Example;
+use support::Example;
 
 /// A Python with Playwright, and chromium; or, outside CI, `None`, having
 /// said in one line that the test is skipped and how to get them.
@@ -13,10 +13,10 @@ fn browser() -> Option<String> {
     const TEST: &str = "the_status_page_follows_the_app_in_a_browser";
     if !std::path::Path::new("/usr/bin/chromium").exists() {
         let missing = "no /usr/bin/chromium; `apt-get install chromium`, as .ci/run does";
-        healthz_suite::skip_unless_ci(TEST, missing);
+        support::skip_unless_ci(TEST, missing);
         return None;
     }
-    healthz_suite::python_with("playwright.sync_api", "playwright", TEST)
+    support::python_with("playwright.sync_api", "playwright", TEST)
 }
 
 #[tokio::test]

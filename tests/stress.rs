@@ -67,7 +67,7 @@ async fn hammer(addr: SocketAddr, path: &'static str) -> (usize, u64) {
                 // What was served before this request was sent: its answer
                 // may be no older.
                 let floor = latest.load(Ordering::SeqCst);
-                let reply = healthz_suite::get(addr, path).await;
+                let reply = support::get(addr, path).await;
                 assert!(matches!(reply.status, 200 | 503), "{reply:?}");
                 let run = run_of(reply.text());
                 assert!(run >= floor, "run {run} served after run {floor}");
@@ -79,7 +79,7 @@ async fn hammer(addr: SocketAddr, path: &'static str) -> (usize, u64) {
     // One client that gives up on each request after microseconds.
     clients.push(tokio::spawn(async move {
         while Instant::now() < until {
-            let cancelled = healthz_suite::get(addr, path);
+            let cancelled = support::get(addr, path);
             let _ = tokio::time::timeout(Duration::from_micros(50), cancelled).await;
         }
     }));
@@ -101,7 +101,7 @@ async fn stress(options: Options) {
         .ready_with(options, probe(runs.clone()))
         .lifecycle(Lifecycle::new())
         .router();
-    let addr = healthz_suite::serve(app).await;
+    let addr = support::serve(app).await;
     let (answered, latest) = hammer(addr, "/healthz/ready?verbose").await;
     assert!(
         !runs.overlapped.load(Ordering::SeqCst),

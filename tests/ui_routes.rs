@@ -47,7 +47,7 @@ async fn app() -> App {
         .router()
         // Beside the probes' `/healthz/{name}`, without a conflict.
         .merge(healthz::ui::router_for("/healthz", &lifecycle));
-    let addr = healthz_suite::serve(router).await;
+    let addr = support::serve(router).await;
     App {
         addr,
         up,
@@ -99,8 +99,8 @@ impl Stream {
 async fn the_page_is_painted_by_the_server_and_self_contained() {
     let app = app().await;
     app.up.store(false, Ordering::SeqCst);
-    healthz_suite::get(app.addr, "/healthz/ready").await;
-    let reply = healthz_suite::get(app.addr, "/healthz/ui").await;
+    support::get(app.addr, "/healthz/ready").await;
+    let reply = support::get(app.addr, "/healthz/ui").await;
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.header("content-type"),
@@ -130,10 +130,10 @@ async fn the_page_is_painted_by_the_server_and_self_contained() {
 #[tokio::test]
 async fn the_history_is_json_with_the_transitions_in_order() {
     let app = app().await;
-    healthz_suite::get(app.addr, "/healthz/ready").await;
+    support::get(app.addr, "/healthz/ready").await;
     app.up.store(false, Ordering::SeqCst);
-    healthz_suite::get(app.addr, "/healthz/ready").await;
-    let reply = healthz_suite::get(app.addr, "/healthz/history").await;
+    support::get(app.addr, "/healthz/ready").await;
+    let reply = support::get(app.addr, "/healthz/history").await;
     assert_eq!(reply.header("content-type"), Some("application/json"));
     let history: serde_json::Value = serde_json::from_str(reply.text()).unwrap();
     let entries: Vec<(&str, &str)> = (history["history"].as_array().unwrap().iter())
@@ -171,7 +171,7 @@ async fn the_history_is_json_with_the_transitions_in_order() {
 #[tokio::test]
 async fn fifty_open_streams_run_no_probe_and_each_gets_a_change() {
     let app = app().await;
-    healthz_suite::get(app.addr, "/healthz/ready").await;
+    support::get(app.addr, "/healthz/ready").await;
     let mut streams = Vec::new();
     for _ in 0..50 {
         let (status, mut stream) = Stream::open(app.addr).await;
@@ -188,7 +188,7 @@ async fn fifty_open_streams_run_no_probe_and_each_gets_a_change() {
     );
 
     app.up.store(false, Ordering::SeqCst);
-    healthz_suite::get(app.addr, "/healthz/ready").await;
+    support::get(app.addr, "/healthz/ready").await;
     for stream in &mut streams {
         let entry = stream.next("entry").await;
         assert_eq!(
@@ -211,7 +211,7 @@ async fn the_stream_past_the_bound_is_answered_503_and_a_closed_one_frees_its_pl
         assert_eq!(status, 200);
         streams.push(stream);
     }
-    let reply = healthz_suite::get(app.addr, "/healthz/events").await;
+    let reply = support::get(app.addr, "/healthz/events").await;
     assert_eq!(reply.status, 503);
     assert!(reply.text().contains("at most 128"), "{}", reply.text());
     drop(streams.pop());
@@ -237,7 +237,7 @@ async fn without_details_no_name_or_title_is_shown_by_any_reader() {
         .set_details(Details::header("x-health-token", "s3cret"));
     drop(app.lifecycle.hold_not_ready("Warming the secret cache"));
     app.up.store(false, Ordering::SeqCst);
-    healthz_suite::get(app.addr, "/healthz/ready").await;
+    support::get(app.addr, "/healthz/ready").await;
 
     let secrets = ["database", DOWN, "Can&#39;t", "Warming the secret cache"];
     let withheld = |what: &str, body: &str| {
@@ -245,19 +245,19 @@ async fn without_details_no_name_or_title_is_shown_by_any_reader() {
             assert!(!body.contains(secret), "{what} shows {secret:?}: {body}");
         }
     };
-    let page = healthz_suite::get(app.addr, "/healthz/ui").await;
+    let page = support::get(app.addr, "/healthz/ui").await;
     withheld("the page", page.text());
     assert!(
         page.text()
             .contains(r#"<span class="badge fail">FAIL</span>"#),
         "statuses stay"
     );
-    let history = healthz_suite::get(app.addr, "/healthz/history").await;
+    let history = support::get(app.addr, "/healthz/history").await;
     withheld("the history", history.text());
-    let verbose = healthz_suite::get(app.addr, "/healthz/ready?verbose").await;
+    let verbose = support::get(app.addr, "/healthz/ready?verbose").await;
     assert_eq!(verbose.status, 503);
     withheld("?verbose", verbose.text());
-    let json = healthz_suite::request_with(
+    let json = support::request_with(
         app.addr,
         "GET",
         "/healthz/ready",
@@ -267,7 +267,7 @@ async fn without_details_no_name_or_title_is_shown_by_any_reader() {
     assert_eq!(json.status, 503);
     withheld("health+json", json.text());
     assert!(json.text().contains("\"fail\""), "{}", json.text());
-    let plain = healthz_suite::get(app.addr, "/healthz/ready").await;
+    let plain = support::get(app.addr, "/healthz/ready").await;
     assert!(
         plain.text().contains(DOWN),
         "the kubelet's body is the app's, as always"
@@ -276,22 +276,21 @@ async fn without_details_no_name_or_title_is_shown_by_any_reader() {
     let (_, mut stream) = Stream::open(app.addr).await;
     withheld("the first event", &stream.next("state").await.to_string());
     app.up.store(true, Ordering::SeqCst);
-    healthz_suite::get(app.addr, "/healthz/ready").await;
+    support::get(app.addr, "/healthz/ready").await;
     let entry = stream.next("entry").await;
     assert_eq!(
         (entry["subject"].as_str(), entry["status"].as_str()),
         (Some("ready"), Some("pass"))
     );
     app.up.store(false, Ordering::SeqCst);
-    healthz_suite::get(app.addr, "/healthz/ready").await;
+    support::get(app.addr, "/healthz/ready").await;
     let entry = stream.next("entry").await;
     assert_eq!(entry["subject"], "ready", "no check's entry is sent");
     assert_eq!(entry["title"], serde_json::Value::Null);
 
     let token = [("x-health-token", "s3cret")];
-    let allowed =
-        healthz_suite::request_with(app.addr, "GET", "/healthz/ready?verbose", &token).await;
+    let allowed = support::request_with(app.addr, "GET", "/healthz/ready?verbose", &token).await;
     assert!(allowed.text().contains(DOWN), "{}", allowed.text());
-    let allowed = healthz_suite::request_with(app.addr, "GET", "/healthz/history", &token).await;
+    let allowed = support::request_with(app.addr, "GET", "/healthz/history", &token).await;
     assert!(allowed.text().contains(DOWN));
 }

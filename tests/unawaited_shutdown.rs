@@ -8,7 +8,7 @@
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
-use healthz_suite::{Example, get, until};
+use support::{Example, get, until};
 
 const APP: &str = env!("CARGO_BIN_EXE_shutdown-app");
 

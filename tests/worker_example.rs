@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use healthz_suite::{Example, get, request, until};
+use support::{Example, get, request, until};
 
 /// As long as a heartbeat of the example may take to be noticed.
 const WITHIN: Duration = Duration::from_secs(4);

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use healthz::deps::Sql;
 use healthz::{Checks, Healthz, Lifecycle, Options};
-use healthz_suite::Captured;
-use healthz_suite::servers::{POSTGRES_PASSWORD, Postgres};
+use support::Captured;
+use support::servers::{POSTGRES_PASSWORD, Postgres};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
@@ -30,7 +30,7 @@ async fn serve(pool: PgPool, timeout: Duration) -> std::net::SocketAddr {
         })
         .lifecycle(Lifecycle::new())
         .router();
-    healthz_suite::serve(app).await
+    support::serve(app).await
 }
 
 #[tokio::test]
@@ -57,7 +57,7 @@ async fn wrong_credentials_are_withheld_from_the_body_and_logged() {
     let pool = pool(&postgres.url("postgres", "not-the-password"), 2);
     let addr = serve(pool, Duration::from_secs(2)).await;
 
-    let reply = healthz_suite::get(addr, "/healthz/ready?verbose").await;
+    let reply = support::get(addr, "/healthz/ready?verbose").await;
     assert_eq!(reply.status, 503);
     assert_eq!(
         reply.text(),
@@ -88,7 +88,7 @@ async fn a_saturated_pool_is_a_warning_unless_the_database_is_down() {
     let held = [pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
     let addr = serve(pool.clone(), Duration::from_secs(2)).await;
 
-    let reply = healthz_suite::get(addr, "/healthz/ready?verbose").await;
+    let reply = support::get(addr, "/healthz/ready?verbose").await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(
         reply.text(),
@@ -139,7 +139,7 @@ async fn a_server_that_never_answers_is_stopped_by_the_timeout() {
     let addr = serve(pool, Duration::from_millis(300)).await;
 
     let started = std::time::Instant::now();
-    let reply = healthz_suite::get(addr, "/healthz/ready?verbose").await;
+    let reply = support::get(addr, "/healthz/ready?verbose").await;
     assert_eq!(
         reply.text(),
         "[-]db failed: The db check timed out after 300ms\nready check failed\n"

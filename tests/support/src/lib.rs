@@ -16,44 +16,6 @@ use tracing::subscriber::DefaultGuard;
 
 pub mod servers;
 
-/// The Rust snippets of the README and of `docs/`, compiled, and run where
-/// they can be, by `cargo test --workspace`, as each page shows them.
-#[cfg(doctest)]
-mod guides {
-    #[doc = include_str!("../README.md")]
-    struct Readme;
-
-    #[doc = include_str!("../docs/compile-errors.md")]
-    struct CompileErrors;
-
-    #[doc = include_str!("../docs/cost.md")]
-    struct Cost;
-
-    #[doc = include_str!("../docs/grpc.md")]
-    struct Grpc;
-
-    #[doc = include_str!("../docs/kubernetes.md")]
-    struct Kubernetes;
-
-    #[doc = include_str!("../docs/lifecycle.md")]
-    struct Lifecycle;
-
-    #[doc = include_str!("../docs/named-checks.md")]
-    struct NamedChecks;
-
-    #[doc = include_str!("../docs/observability.md")]
-    struct Observability;
-
-    #[doc = include_str!("../docs/own-port.md")]
-    struct OwnPort;
-
-    #[doc = include_str!("../docs/probes.md")]
-    struct Probes;
-
-    #[doc = include_str!("../docs/shutdown.md")]
-    struct Shutdown;
-}
-
 /// A turn at the attribute probes: their health state is one for the
 /// process, so the tests of one binary that drive them take turns, and no
 /// test joins another's run or reads its cached answer. Hold the guard for
