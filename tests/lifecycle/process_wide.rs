@@ -2,8 +2,8 @@
 //! app, and shutdown.
 //!
 //! `healthz::lifecycle()` is one per process, and a shutdown cannot be
-//! undone, so this file is its own test binary and walks through the states
-//! in one test, in the order an app lives them.
+//! undone, so this is the one test of its binary that uses it, and walks
+//! through the states in one test, in the order an app lives them.
 
 use axum::Router;
 use axum::routing;
