@@ -1,5 +1,5 @@
 //! The status page of `examples/status.rs` in a real browser: Debian's
-//! chromium, driven headless by Playwright (tests/browser/status_page.py).
+//! chromium, driven headless by Playwright (`browser.py`, beside this file).
 //!
 //! It needs a Python with Playwright (`HEALTHZ_PYTHON`, else `python3`) and
 //! `/usr/bin/chromium`; outside CI it is skipped, saying so, without them.
@@ -30,7 +30,7 @@ async fn the_status_page_follows_the_app_in_a_browser() {
         Ok(path) => std::path::PathBuf::from(path),
         Err(_) => scratch.path().join("ui.png"),
     };
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/status_page.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/status_page/browser.py");
     let output = tokio::process::Command::new(python)
         .arg(script)
         .arg(app.addr().to_string())
