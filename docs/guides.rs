@@ -18,6 +18,9 @@ mod guides {
     #[doc = include_str!("grpc.md")]
     struct Grpc;
 
+    #[doc = include_str!("health-over-time.md")]
+    struct HealthOverTime;
+
     #[doc = include_str!("kubernetes.md")]
     struct Kubernetes;
 
