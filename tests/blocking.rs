@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get as route;
-use healthz_suite::{get, serve};
+use support::{get, serve};
 
 #[derive(Clone, Default)]
 struct Disk {

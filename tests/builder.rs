@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use healthz::Options;
 use healthz::{Check, Checks, HealthError, Healthz, Lifecycle};
-use healthz_suite::{Reply, get, request, request_with, serve};
+use support::{Reply, get, request, request_with, serve};
 
 #[derive(Clone, Copy)]
 enum Db {
@@ -246,7 +246,7 @@ fn a_prefix_is_refused_where_it_is_given() {
     let _ = Healthz::new().prefix("internal");
 }
 
-/// Found by tests/endpoint_properties.rs: a check name that is not UTF-8
+/// Found by tests/answers/properties.rs: a check name that is not UTF-8
 /// once decoded was answered 400 by axum's `Path`, a status the endpoints
 /// never give. It names no check, so it is answered as an unknown one.
 #[tokio::test]

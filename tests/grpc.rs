@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::State;
 use healthz::grpc::Grpc;
 use healthz::{HealthError, Healthz, Lifecycle, Options};
-use healthz_suite::{get, serve};
+use support::{get, serve};
 use tonic::Code;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
@@ -206,7 +206,7 @@ async fn watch_of_an_unknown_service_says_so_and_stays_open() {
 
 /// A Python with grpcio-health-checking, or, outside CI, `None`.
 fn python_client(test: &str) -> Option<String> {
-    healthz_suite::python_with(
+    support::python_with(
         "grpc_health.v1.health_pb2_grpc",
         "grpcio-health-checking",
         test,
@@ -266,7 +266,7 @@ async fn a_client_that_is_not_ours_reads_the_service_in_a_tonic_server() {
         .live(|| ())
         .ready(ping)
         .lifecycle(Lifecycle::new());
-    let addr = SocketAddr::from(([127, 0, 0, 1], healthz_suite::servers::free_port()));
+    let addr = SocketAddr::from(([127, 0, 0, 1], support::servers::free_port()));
     let service = health.grpc_service(Grpc::new(), db.clone());
     tokio::spawn(
         tonic::transport::Server::builder()

@@ -19,8 +19,8 @@ fn readiness() {
 
 #[tokio::test]
 async fn an_unasked_probe_runs_about_once_a_period() {
-    let addr = healthz_suite::serve(healthz::router()).await;
-    let reply = healthz_suite::get(addr, "/healthz/ready").await;
+    let addr = support::serve(healthz::router()).await;
+    let reply = support::get(addr, "/healthz/ready").await;
     assert_eq!(reply.status, 200);
     assert_eq!(
         READY_RUNS.load(Ordering::SeqCst),
@@ -36,7 +36,7 @@ async fn an_unasked_probe_runs_about_once_a_period() {
 
     let asked = std::time::Instant::now();
     for _ in 0..20 {
-        healthz_suite::get(addr, "/healthz/ready").await;
+        support::get(addr, "/healthz/ready").await;
     }
     // The ticks while they were asked, and none for the requests.
     let ticks = usize::try_from(asked.elapsed().as_secs()).unwrap() + 1;
@@ -76,13 +76,13 @@ async fn a_request_never_waits_for_a_background_run() {
             },
         )
         .router();
-    let addr = healthz_suite::serve(app).await;
-    assert_eq!(healthz_suite::get(addr, "/healthz/ready").await.status, 200);
+    let addr = support::serve(app).await;
+    assert_eq!(support::get(addr, "/healthz/ready").await.status, 200);
     while !running.load(Ordering::SeqCst) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // Joining the run under way would have answered its timeout: 503.
-    let reply = healthz_suite::get(addr, "/healthz/ready").await;
+    let reply = support::get(addr, "/healthz/ready").await;
     assert_eq!(
         reply.status,
         200,
@@ -90,8 +90,7 @@ async fn a_request_never_waits_for_a_background_run() {
         reply.text()
     );
 
-    let timed_out =
-        healthz_suite::until(addr, "/healthz/ready", 503, Duration::from_secs(10)).await;
+    let timed_out = support::until(addr, "/healthz/ready", 503, Duration::from_secs(10)).await;
     assert!(
         timed_out.text().contains("timed out after 2s"),
         "{}",

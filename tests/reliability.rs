@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::middleware::map_request;
 use axum::routing;
 use healthz::HealthError;
-use healthz_suite::{get, get_within, serve};
+use support::{get, get_within, serve};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -117,7 +117,7 @@ fn quiet_expected_panics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_herd_of_concurrent_probes_runs_the_check_once() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     // Below the smallest accept queue a kernel is set up with (128), so
     // that no connection waits on a retransmitted handshake; and every
     // request may wait as long as the herd takes to arrive on a busy
@@ -147,7 +147,7 @@ async fn a_herd_of_concurrent_probes_runs_the_check_once() {
 
 #[tokio::test]
 async fn a_check_that_never_returns_answers_503_at_its_timeout() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (harness, addr) = server(Mode::Hang).await;
     let reply = get(addr, "/healthz/ready").await;
     assert_eq!(reply.status, 503);
@@ -165,7 +165,7 @@ async fn a_check_that_never_returns_answers_503_at_its_timeout() {
 
 #[tokio::test]
 async fn panicking_probes_answer_503_and_the_server_keeps_serving() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     const PANICS: usize = 200;
     quiet_expected_panics();
     let (harness, addr) = server(Mode::Panic).await;
@@ -186,7 +186,7 @@ async fn panicking_probes_answer_503_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn uncached_probes_run_at_every_request() {
-    let _turn = healthz_suite::one_at_a_time().await;
+    let _turn = support::one_at_a_time().await;
     let (harness, addr) = server(Mode::Pass).await;
     harness.live_fails.store(true, Ordering::SeqCst);
     assert_eq!(get(addr, "/healthz/live").await.status, 503);

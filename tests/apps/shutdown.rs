@@ -1,8 +1,8 @@
-//! An app that makes its shutdown signal wrong, for tests/unawaited_shutdown.rs:
-//! `unawaited` keeps the future and never awaits it, `dropped` drops it,
-//! `beside` drops one and awaits another, as an app with two servers may.
-//! It serves the probes on `PORT` of 127.0.0.1 until it is ended, with a
-//! drain delay of `DRAIN_SECONDS`.
+//! An app that makes its shutdown signal wrong, for
+//! tests/lifecycle/unawaited_shutdown.rs: `unawaited` keeps the future and
+//! never awaits it, `dropped` drops it, `beside` drops one and awaits
+//! another, as an app with two servers may. It serves the probes on `PORT`
+//! of 127.0.0.1 until it is ended, with a drain delay of `DRAIN_SECONDS`.
 
 use std::time::Duration;
 
