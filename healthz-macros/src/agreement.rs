@@ -8,7 +8,7 @@ use std::time::Duration;
 use healthz::__private::Rule;
 use healthz::{Healthz, Lifecycle, Options};
 
-use crate::kind::Kind;
+use crate::probe::Probe;
 use crate::{parse, validate};
 
 struct Case {
@@ -159,9 +159,9 @@ fn attribute_errors(case: &Case) -> Vec<String> {
         true => "async fn readiness() {}",
         false => "fn readiness() {}",
     };
-    let function = parse::function(Kind::Ready, function.parse().unwrap()).unwrap();
+    let function = parse::function(Probe::Ready, function.parse().unwrap()).unwrap();
     let arguments = case.attribute.parse().unwrap();
-    match parse::args(Kind::Ready, arguments).and_then(|args| validate::args_for(&args, &function))
+    match parse::args(Probe::Ready, arguments).and_then(|args| validate::args_for(&args, &function))
     {
         Ok(()) => Vec::new(),
         Err(errors) => errors.into_iter().map(|error| error.to_string()).collect(),

@@ -5,9 +5,9 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::ReturnType;
 use syn::spanned::Spanned;
 
-use crate::kind::Kind;
 use crate::parse::Args;
-use crate::validate::Probe;
+use crate::probe::Probe;
+use crate::validate::ProbeFn;
 
 /// The probe's trait implementation, placed beside the unchanged function.
 ///
@@ -18,7 +18,7 @@ use crate::validate::Probe;
 ///
 /// Its tokens carry the probe's spans, so that errors point at the probe;
 /// rustc and clippy then lint them as the user's code, hence the `allow`s.
-pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
+pub(crate) fn probe(kind: Probe, probe: &ProbeFn<'_>, args: &Args) -> TokenStream {
     let ident = probe.ident;
     let span = ident.span();
     // Mixed-site hygiene keeps the expansion's locals from shadowing the
@@ -164,7 +164,7 @@ pub(crate) fn probe(kind: Kind, probe: &Probe<'_>, args: &Args) -> TokenStream {
 
 /// An implementation that never runs, emitted beside a compile error so that
 /// `healthz::router()` does not add a second, misleading error.
-pub(crate) fn fallback(kind: Kind) -> TokenStream {
+pub(crate) fn fallback(kind: Probe) -> TokenStream {
     implementation(
         kind,
         Span::call_site(),
@@ -182,7 +182,7 @@ pub(crate) fn fallback(kind: Kind) -> TokenStream {
     )
 }
 
-fn implementation(kind: Kind, span: Span, bounds: TokenStream, check: TokenStream) -> TokenStream {
+fn implementation(kind: Probe, span: Span, bounds: TokenStream, check: TokenStream) -> TokenStream {
     let probe_trait = kind.trait_ident();
     let marker = format_ident!("__Healthz{}Probe", probe_trait);
     // A static in a method of a generic impl is one for every state type:

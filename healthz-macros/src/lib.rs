@@ -6,8 +6,8 @@
 mod agreement;
 mod errors;
 mod expand;
-mod kind;
 mod parse;
+mod probe;
 #[cfg(test)]
 mod properties;
 mod validate;
@@ -15,7 +15,7 @@ mod validate;
 use proc_macro::TokenStream;
 use quote::quote;
 
-use kind::Kind;
+use probe::Probe;
 
 /// Makes a function the app's liveness probe, served at `/healthz/live`.
 ///
@@ -49,7 +49,7 @@ use kind::Kind;
 /// ```
 #[proc_macro_attribute]
 pub fn live(args: TokenStream, item: TokenStream) -> TokenStream {
-    probe(Kind::Live, args.into(), item.into()).into()
+    probe(Probe::Live, args.into(), item.into()).into()
 }
 
 /// Makes a function the app's readiness probe, served at `/healthz/ready`.
@@ -93,11 +93,11 @@ pub fn live(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn ready(args: TokenStream, item: TokenStream) -> TokenStream {
-    probe(Kind::Ready, args.into(), item.into()).into()
+    probe(Probe::Ready, args.into(), item.into()).into()
 }
 
 fn probe(
-    kind: Kind,
+    kind: Probe,
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {

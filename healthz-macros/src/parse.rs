@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Item, ItemFn, Lit, Meta, Path, Token};
 
 use crate::errors::Errors;
-use crate::kind::Kind;
+use crate::probe::Probe;
 
 /// What the attributes take, for the messages that list it.
 pub(crate) const ACCEPTED: &str = "`timeout = \"2s\"`, `cache = \"5s\"`, `stale = \"1m\"`, \
@@ -31,7 +31,7 @@ pub(crate) struct Args {
 /// The timeout of a probe that sets none, as `Options::DEFAULT` has it.
 const DEFAULT_TIMEOUT: u64 = 900;
 
-pub(crate) fn args(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
+pub(crate) fn args(kind: Probe, tokens: TokenStream) -> syn::Result<Args> {
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated
         .parse2(tokens)
         .map_err(|error| {
@@ -203,7 +203,7 @@ fn duration(name: &str, value: &Expr) -> Result<u64, String> {
 
 /// The function the attribute is placed on; anything else is an error at
 /// its keyword and name.
-pub(crate) fn function(kind: Kind, tokens: TokenStream) -> syn::Result<ItemFn> {
+pub(crate) fn function(kind: Probe, tokens: TokenStream) -> syn::Result<ItemFn> {
     let item: Item = syn::parse2(tokens)?;
     if let Item::Fn(function) = item {
         return Ok(function);

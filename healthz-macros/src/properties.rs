@@ -6,7 +6,7 @@
 use proc_macro2::TokenStream;
 use proptest::prelude::*;
 
-use crate::kind::Kind;
+use crate::probe::Probe;
 use crate::{parse, validate};
 
 /// Cases per property: enough to reach every pairing of the vocabularies
@@ -171,8 +171,8 @@ proptest! {
             true => "async fn readiness() {}",
             false => "fn readiness() {}",
         };
-        let function = parse::function(Kind::Ready, tokens(function)).unwrap();
-        let outcome = parse::args(Kind::Ready, tokens(&text))
+        let function = parse::function(Probe::Ready, tokens(function)).unwrap();
+        let outcome = parse::args(Probe::Ready, tokens(&text))
             .and_then(|args| validate::args_for(&args, &function).map(|()| args));
         match (&outcome, valid(&arguments, is_async)) {
             (Ok(_), true) => {}
@@ -215,8 +215,8 @@ proptest! {
             && output.1
             && where_clause.1
             && inputs.iter().all(|(_, fine)| *fine);
-        let outcome = parse::function(Kind::Live, tokens(&text))
-            .and_then(|function| validate::probe(Kind::Live, &function).map(|_| ()));
+        let outcome = parse::function(Probe::Live, tokens(&text))
+            .and_then(|function| validate::probe(Probe::Live, &function).map(|_| ()));
         match (&outcome, expected) {
             (Ok(()), true) => {}
             (Err(error), false) => spanned_inside(error, &text),

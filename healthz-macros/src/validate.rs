@@ -5,18 +5,18 @@ use proc_macro2::Ident;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
 use crate::errors::Errors;
-use crate::kind::Kind;
 use crate::parse::Args;
+use crate::probe::Probe;
 
 /// What the expansion needs to know of a valid probe function.
-pub(crate) struct Probe<'a> {
+pub(crate) struct ProbeFn<'a> {
     pub(crate) ident: &'a Ident,
     pub(crate) is_async: bool,
     pub(crate) arguments: Vec<&'a Type>,
     pub(crate) output: &'a ReturnType,
 }
 
-pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
+pub(crate) fn probe(kind: Probe, function: &ItemFn) -> syn::Result<ProbeFn<'_>> {
     let signature = &function.sig;
     let mut errors = Errors::default();
 
@@ -61,7 +61,7 @@ pub(crate) fn probe(kind: Kind, function: &ItemFn) -> syn::Result<Probe<'_>> {
         }
     }
 
-    errors.finish(Probe {
+    errors.finish(ProbeFn {
         ident: &signature.ident,
         is_async: signature.asyncness.is_some(),
         arguments,

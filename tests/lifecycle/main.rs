@@ -1,6 +1,7 @@
 //! What the app says of itself, and how it ends: startup, readiness holds,
-//! heartbeats and the broken switch over HTTP, and the shutdown of real
-//! processes receiving real signals.
+//! heartbeats and the broken switch over HTTP, a stalled loop seen by HTTP
+//! and gRPC `Watch` without a request, and the shutdown of real processes
+//! receiving real signals.
 //!
 //! `process_wide` alone uses `healthz::lifecycle()`, the process's own, which
 //! a shutdown ends for good, with the attribute probes it gates (one pair
@@ -10,4 +11,5 @@
 mod process_wide;
 mod shutdown;
 mod signals;
+mod stalled_heartbeat;
 mod unawaited_shutdown;

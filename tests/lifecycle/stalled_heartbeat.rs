@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use healthz::grpc::Grpc;
 use healthz::{Healthz, Heartbeat, Lifecycle};
-use healthz_suite::{get, serve};
+use support::{get, serve};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::Instant;
 
@@ -66,7 +66,7 @@ async fn the_first_read_after_the_period_answers_503_naming_the_stalled_loop() {
 
 #[tokio::test]
 async fn a_watch_on_liveness_hears_the_stall_without_a_request_and_the_beat_after() {
-    let Some(python) = healthz_suite::python_with(
+    let Some(python) = support::python_with(
         "grpc_health.v1.health_pb2_grpc",
         "grpcio-health-checking",
         "a_watch_on_liveness_hears_the_stall_without_a_request_and_the_beat_after",
