@@ -73,6 +73,11 @@ def main():
         post("/break/database")
         expect(badge(page, "ready/database")).to_have_text("FAIL", timeout=2000)
         expect(badge(page, "ready")).to_have_text("FAIL", timeout=2000)
+        # Repainted by the script: the app's signals read as states.
+        expect(badge(page, "started")).to_have_text("STARTED")
+        expect(badge(page, "shutting down")).to_have_text("NO")
+        expect(badge(page, "broken")).to_have_text("NO")
+        expect(badge(page, "not ready")).to_have_text("NO")
         failure = page.locator('.tl-row[data-subject="ready/database"] .seg.fail')
         expect(failure).to_have_count(1, timeout=2000)
         label = failure.get_attribute("aria-label")

@@ -42,6 +42,7 @@ fn paint(state: &Value) -> String {
             &mut html,
             &name,
             &probe["status"],
+            None,
             &probe["title"],
             &age,
             &run,
@@ -53,6 +54,7 @@ fn paint(state: &Value) -> String {
                 &mut html,
                 &subject,
                 &check["status"],
+                None,
                 &check["title"],
                 "",
                 &took,
@@ -67,59 +69,28 @@ fn paint(state: &Value) -> String {
          <th scope=\"col\">Signal</th><th scope=\"col\">Status</th><th scope=\"col\">Title</th>\
          <th scope=\"col\">Last beat</th><th scope=\"col\">Period</th></tr></thead><tbody>",
     );
-    let flag = |on: bool, bad: bool| Value::from(if on == bad { "fail" } else { "pass" });
-    let started = app["started"].as_bool().unwrap_or_default();
-    row(
-        &mut html,
-        "started",
-        &flag(started, false),
-        &Value::Null,
-        "",
-        "",
-    );
-    let shutting = app["shutting_down"].as_bool().unwrap_or_default();
-    let shutting_title = Value::from(if shutting {
-        "The server is shutting down"
-    } else {
-        ""
-    });
-    row(
-        &mut html,
-        "shutting down",
-        &flag(shutting, true),
-        &shutting_title,
-        "",
-        "",
-    );
-    let broken = app["broken"].as_bool().unwrap_or_default();
-    row(
-        &mut html,
-        "broken",
-        &flag(broken, true),
-        &app["broken_title"],
-        "",
-        "",
-    );
-    let not_ready = app["not_ready"].as_bool().unwrap_or_default();
-    row(
-        &mut html,
-        "not ready",
-        &flag(not_ready, true),
-        &app["not_ready_title"],
-        "",
-        "",
-    );
-    for hold in list(&app["holds"]) {
-        row(&mut html, "hold", &Value::from("fail"), hold, "", "");
-    }
-    for beat in list(&app["heartbeats"]) {
-        let name = format!("heartbeat:{}", text(&beat["name"]));
-        let silent = age(beat["silent_ms"].as_f64().unwrap_or_default());
-        let period = age(beat["period_ms"].as_f64().unwrap_or_default());
+    for state in list(&app["states"]) {
+        let subject = text(&state["subject"]);
+        let word = state["word"].as_str();
         row(
             &mut html,
-            &name,
+            &subject,
+            &state["status"],
+            word,
+            &state["title"],
+            "",
+            "",
+        );
+    }
+    for beat in list(&app["heartbeats"]) {
+        let silent = age(beat["silent_ms"].as_f64().unwrap_or_default());
+        let period = age(beat["period_ms"].as_f64().unwrap_or_default());
+        let subject = text(&beat["subject"]);
+        row(
+            &mut html,
+            &subject,
             &beat["status"],
+            None,
             &beat["title"],
             &silent,
             &period,
@@ -188,14 +159,22 @@ fn paint(state: &Value) -> String {
     html
 }
 
-/// One row of a table: its subject, status told by a word and a colour,
-/// title and two more cells.
-fn row(html: &mut String, subject: &str, status: &Value, title: &Value, third: &str, fourth: &str) {
+/// One row of a table: its subject, status told by a word (`word`, or the
+/// status's own) and a colour, title and two more cells.
+fn row(
+    html: &mut String,
+    subject: &str,
+    status: &Value,
+    word: Option<&str>,
+    title: &Value,
+    third: &str,
+    fourth: &str,
+) {
     let status = status.as_str().unwrap_or("unknown");
-    let word = if status == "unknown" {
-        "NOT RUN YET".to_owned()
-    } else {
-        status.to_uppercase()
+    let word = match word {
+        Some(word) => word.to_owned(),
+        None if status == "unknown" => "NOT RUN YET".to_owned(),
+        None => status.to_uppercase(),
     };
     let _ = write!(
         html,
@@ -296,6 +275,41 @@ mod tests {
             !page.contains("\" onfocus"),
             "no attribute is closed by the title"
         );
+    }
+
+    /// The row of `subject` in `page`.
+    fn row_of<'a>(page: &'a str, subject: &str) -> &'a str {
+        let at = page
+            .find(&format!("data-subject=\"{subject}\""))
+            .unwrap_or_else(|| panic!("no row {subject}"));
+        &page[at..at + page[at..].find("</tr>").unwrap()]
+    }
+
+    #[tokio::test]
+    async fn signals_read_as_states_and_a_withheld_heartbeat_is_named_alone() {
+        let lifecycle = crate::Lifecycle::new();
+        lifecycle.mark_broken("Schema too new");
+        let beat = lifecycle.heartbeat("worker", std::time::Duration::from_secs(30));
+        let health = lifecycle.health();
+        let shown = page(&crate::ui::view::now(&health, &lifecycle, true));
+        let badge = |subject: &str| {
+            let row = row_of(&shown, subject);
+            let start = row.find("<span class=\"badge").unwrap();
+            let word = &row[start..];
+            word[word.find('>').unwrap() + 1..word.find("</span>").unwrap()].to_owned()
+        };
+        assert_eq!(badge("started"), "NOT STARTED");
+        assert_eq!(badge("shutting down"), "NO");
+        assert_eq!(badge("broken"), "YES");
+        assert!(row_of(&shown, "broken").contains("Schema too new"));
+        assert_eq!(badge("not ready"), "NO");
+        assert_eq!(badge("heartbeat:worker"), "PASS");
+
+        let withheld = page(&crate::ui::view::now(&health, &lifecycle, false));
+        assert!(!withheld.contains("heartbeat:"), "a dangling separator");
+        assert!(row_of(&withheld, "heartbeat").contains("PASS"));
+        assert!(!withheld.contains("Schema too new"));
+        beat.finish();
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub(crate) fn now(health: &Health, lifecycle: &Lifecycle, details: bool) -> Valu
     let heartbeats: Vec<Value> = (signals.heartbeats.iter())
         .map(|beat| {
             json!({
+                "subject": match details {
+                    true => format!("heartbeat:{}", beat.name),
+                    false => "heartbeat".to_owned(),
+                },
                 "name": if details { Some(&beat.name) } else { None },
                 "status": if beat.title.is_some() { "fail" } else { "pass" },
                 "title": title(beat.title.as_deref()),
@@ -55,6 +59,47 @@ pub(crate) fn now(health: &Health, lifecycle: &Lifecycle, details: bool) -> Valu
     let holds: Vec<Option<&String>> = (signals.holds.iter())
         .map(|reason| details.then_some(reason))
         .collect();
+    // Each signal as a state, in the words both renderers show: a signal
+    // is not a check that passes.
+    let state = |subject: &str, failing: bool, words: [&str; 2], title: Option<&str>| {
+        json!({
+            "subject": subject,
+            "status": if failing { "fail" } else { "pass" },
+            "word": words[usize::from(failing)],
+            "title": title,
+        })
+    };
+    let mut states = vec![
+        state(
+            "started",
+            !signals.started,
+            ["STARTED", "NOT STARTED"],
+            None,
+        ),
+        state(
+            "shutting down",
+            signals.shutting_down,
+            ["NO", "YES"],
+            signals
+                .shutting_down
+                .then_some("The server is shutting down"),
+        ),
+        state(
+            "broken",
+            signals.broken.is_some(),
+            ["NO", "YES"],
+            title(signals.broken.as_deref()).as_deref(),
+        ),
+        state(
+            "not ready",
+            signals.not_ready.is_some(),
+            ["NO", "YES"],
+            title(signals.not_ready.as_deref()).as_deref(),
+        ),
+    ];
+    for hold in &holds {
+        states.push(state("hold", true, ["", "HELD"], hold.map(String::as_str)));
+    }
     let history: Vec<Value> = (health.history().iter())
         .filter(|entry| entry.is_shown(details))
         .map(|entry| entry.json(details))
@@ -73,6 +118,7 @@ pub(crate) fn now(health: &Health, lifecycle: &Lifecycle, details: bool) -> Valu
             "not_ready_title": title(signals.not_ready.as_deref()),
             "holds": holds,
             "heartbeats": heartbeats,
+            "states": states,
         },
         "history": history,
     })
