@@ -84,7 +84,14 @@ impl Serialize for Plain<'_> {
         let Plain { report, limit } = *self;
         let with_checks = limit.checks && !report.checks.is_empty();
         let mut body = serializer.serialize_struct("Problem", 3)?;
-        body.serialize_field("status", &if report.title.is_some() { 503 } else { 200 })?;
+        body.serialize_field(
+            "status",
+            &if report.status().is_passed() {
+                200
+            } else {
+                503
+            },
+        )?;
         body.serialize_field(
             "title",
             &shorten(report.title.as_deref().unwrap_or("OK"), limit.title),
@@ -205,10 +212,10 @@ fn verbose_text(kind: Probe, report: &Report, stale: Option<Duration>, limit: Li
         )
         .expect("writing to a String");
     }
-    let verdict = if report.title.is_some() {
-        "failed"
-    } else {
+    let verdict = if report.status().is_passed() {
         "passed"
+    } else {
+        "failed"
     };
     writeln!(text, "{name} check {verdict}").expect("writing to a String");
     text

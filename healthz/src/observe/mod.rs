@@ -116,13 +116,10 @@ impl RunRecord<'_> {
     /// fails by them; one that timed out or panicked says so only when the
     /// probe function itself did, before naming checks.
     pub(crate) fn result_label(&self) -> ResultLabel {
-        if self.report.title.is_none() {
-            let warned = (self.report.checks.iter()).any(|check| check.status == Status::Warn);
-            return if warned {
-                ResultLabel::Warn
-            } else {
-                ResultLabel::Pass
-            };
+        match self.report.status() {
+            Status::Pass => return ResultLabel::Pass,
+            Status::Warn => return ResultLabel::Warn,
+            Status::Fail => {}
         }
         match self.probe_cause() {
             Some(Cause::TimedOut) => ResultLabel::Timeout,

@@ -171,10 +171,7 @@ impl Report {
         if self.checks.is_empty() && self.excluded.is_empty() {
             self.checks.push(CheckReport {
                 name: Cow::Borrowed(kind.as_str()),
-                status: match self.title {
-                    None => Status::Pass,
-                    Some(_) => Status::Fail,
-                },
+                status: self.status(),
                 title: self.title.clone(),
                 duration: None,
             });

@@ -66,7 +66,7 @@ impl Answer {
     }
 
     pub(crate) fn passed(&self) -> bool {
-        self.report.title.is_none()
+        self.report.status().is_passed()
     }
 
     /// Whether `other` answers the same: the same verdict, titles and

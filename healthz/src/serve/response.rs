@@ -39,7 +39,7 @@ pub(crate) fn probe(
         Format::HealthJson => (render::health_json(report), HEALTH_JSON),
     };
     answer_with(
-        status(report.title.is_none()),
+        status(report.status().is_passed()),
         content_type,
         Body::from(body),
     )
