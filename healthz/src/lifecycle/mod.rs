@@ -1,16 +1,17 @@
 //! What the application says about itself, as opposed to what its probes
 //! find: whether it has started, whether it holds readiness down, whether
 //! its background loops still beat, whether it is broken, and whether it
-//! is shutting down; with the OS signals, and the registry of the probes
-//! the app's health view reads. The other writer of health state, beside
-//! the engine; it depends on `base`, `report` and `run`.
+//! is shutting down; with the stop signals, and the registry of the probes
+//! the app's health view reads, and the clock that turns heartbeats. The
+//! other writer of health state, beside the engine; it depends on `base`,
+//! `report`, `run`, `history`, `observe` and `details`.
 
 mod clock;
 pub(crate) mod heartbeat;
 pub(crate) mod hold;
 pub(crate) mod registry;
 pub(crate) mod shutdown;
-pub(crate) mod signal;
+pub(crate) mod stop_signal;
 
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock, OnceLock, PoisonError, RwLock};
@@ -27,7 +28,7 @@ use crate::lifecycle::heartbeat::{Beat, Heartbeat, HeartbeatInUse};
 use crate::lifecycle::hold::ReadinessHold;
 use crate::lifecycle::registry::Registry;
 use crate::lifecycle::shutdown::ShutdownSignal;
-use crate::lifecycle::signal::{OsSignals, Signal, Signals};
+use crate::lifecycle::stop_signal::{OsStopSignals, StopSignal, StopSignals};
 use crate::report::{CheckReport, Report, Status};
 
 /// How many transitions each lifecycle entry keeps.
@@ -636,12 +637,16 @@ impl Lifecycle {
     ///
     /// Outside a Tokio runtime.
     pub fn try_shutdown_signal(&self, drain: Duration) -> std::io::Result<ShutdownSignal> {
-        Ok(ShutdownSignal::new(self, OsSignals::install()?, drain))
+        Ok(ShutdownSignal::new(self, OsStopSignals::install()?, drain))
     }
 
     /// Waits for a first signal, drains, and returns early on a second;
     /// gives the first.
-    pub(crate) async fn drain_on(&self, mut signals: impl Signals, drain: Duration) -> Signal {
+    pub(crate) async fn drain_on(
+        &self,
+        mut signals: impl StopSignals,
+        drain: Duration,
+    ) -> StopSignal {
         let first = signals.recv().await;
         // Each shutdown signal of the lifecycle hears the OS signal; the
         // first to act on it says so, for all of them.
@@ -1085,7 +1090,7 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert!(!lifecycle.is_shutting_down() && !drained.is_finished());
 
-        send.send(Signal::Terminate).unwrap();
+        send.send(StopSignal::Terminate).unwrap();
         tokio::time::sleep(Duration::from_secs(14)).await;
         assert!(lifecycle.is_shutting_down());
         assert!(!drained.is_finished(), "resolved before the drain delay");
@@ -1104,11 +1109,11 @@ mod tests {
                 async move { draining.drain_on(signals, Duration::from_secs(3600)).await },
             );
 
-        send.send(Signal::Terminate).unwrap();
+        send.send(StopSignal::Terminate).unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(lifecycle.is_shutting_down() && !drained.is_finished());
 
-        send.send(Signal::Interrupt).unwrap();
+        send.send(StopSignal::Interrupt).unwrap();
         tokio::time::timeout(Duration::from_secs(1), drained)
             .await
             .expect("resolved at the second signal")

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::base::sync::Ordering;
 use crate::lifecycle::Lifecycle;
-use crate::lifecycle::signal::Signals;
+use crate::lifecycle::stop_signal::StopSignals;
 
 /// The future [`shutdown_signal`](crate::Lifecycle::shutdown_signal) returns: it
 /// resolves a drain delay after SIGTERM or Ctrl-C, for axum's
@@ -52,7 +52,7 @@ pub struct ShutdownSignal {
 
 impl ShutdownSignal {
     /// Listens for `signals` from now on, draining `lifecycle` at the first.
-    pub(crate) fn new(lifecycle: &Lifecycle, signals: impl Signals, drain: Duration) -> Self {
+    pub(crate) fn new(lifecycle: &Lifecycle, signals: impl StopSignals, drain: Duration) -> Self {
         tokio::spawn(lifecycle.clone().shut_down_on(signals, drain));
         let waiting = lifecycle.clone();
         Self {
@@ -66,7 +66,7 @@ impl ShutdownSignal {
 impl Lifecycle {
     /// Drains at the first of `signals`; then, if no [`ShutdownSignal`] is
     /// there to end the app, ends the process.
-    async fn shut_down_on(self, signals: impl Signals, drain: Duration) {
+    async fn shut_down_on(self, signals: impl StopSignals, drain: Duration) {
         let signal = self.drain_on(signals, drain).await;
         let state = &self.state;
         if state.shutdown_heard.load(Ordering::SeqCst)

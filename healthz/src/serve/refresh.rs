@@ -90,7 +90,7 @@ mod tests {
     use super::*;
     use crate::base::checks::Outcome;
     use crate::base::kind::Probe;
-    use crate::lifecycle::signal::one_terminate;
+    use crate::lifecycle::stop_signal::one_terminate;
     use crate::run::Evaluation;
 
     const PERIOD: Duration = Duration::from_secs(1);

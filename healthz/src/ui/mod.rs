@@ -163,7 +163,7 @@ mod tests {
     use futures_util::StreamExt;
     use tower::ServiceExt;
 
-    use crate::lifecycle::signal::one_terminate;
+    use crate::lifecycle::stop_signal::one_terminate;
 
     #[tokio::test(start_paused = true)]
     async fn a_stream_ends_when_the_shutdown_has_drained() {

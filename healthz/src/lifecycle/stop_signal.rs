@@ -1,24 +1,26 @@
-//! The operating system's shutdown signals: SIGTERM, which Kubernetes sends,
-//! and Ctrl-C; and ending the process as their default action would.
+//! The stop signals: the operating system's SIGTERM, which Kubernetes sends,
+//! and Ctrl-C, which start a drain; and ending the process as their default
+//! action would. "Signals" alone are the app's own (started, holds,
+//! heartbeats, broken, shutting down).
 
 use std::future::Future;
 
-/// A shutdown signal received.
+/// A stop signal received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Signal {
+pub(crate) enum StopSignal {
     /// SIGTERM, what Kubernetes sends.
     Terminate,
     /// SIGINT on Unix, Ctrl-C on Windows.
     Interrupt,
 }
 
-impl Signal {
+impl StopSignal {
     /// Its name, for the log.
     pub(crate) fn name(self) -> &'static str {
         match self {
-            Signal::Terminate => "SIGTERM",
-            Signal::Interrupt if cfg!(windows) => "Ctrl-C",
-            Signal::Interrupt => "SIGINT",
+            StopSignal::Terminate => "SIGTERM",
+            StopSignal::Interrupt if cfg!(windows) => "Ctrl-C",
+            StopSignal::Interrupt => "SIGINT",
         }
     }
 
@@ -28,8 +30,8 @@ impl Signal {
     #[cfg(unix)]
     pub(crate) fn end_process(self) -> ! {
         let number = match self {
-            Signal::Terminate => libc::SIGTERM,
-            Signal::Interrupt => libc::SIGINT,
+            StopSignal::Terminate => libc::SIGTERM,
+            StopSignal::Interrupt => libc::SIGINT,
         };
         // SAFETY: restoring a signal's default disposition and raising it
         // touch no memory of this process; nothing runs after either.
@@ -51,18 +53,18 @@ impl Signal {
 }
 
 /// A source of shutdown signals.
-pub(crate) trait Signals: Send + 'static {
-    fn recv(&mut self) -> impl Future<Output = Signal> + Send;
+pub(crate) trait StopSignals: Send + 'static {
+    fn recv(&mut self) -> impl Future<Output = StopSignal> + Send;
 }
 
 #[cfg(unix)]
-pub(crate) struct OsSignals {
+pub(crate) struct OsStopSignals {
     terminate: tokio::signal::unix::Signal,
     interrupt: tokio::signal::unix::Signal,
 }
 
 #[cfg(unix)]
-impl OsSignals {
+impl OsStopSignals {
     /// Installs the handlers now, so that no signal is missed before the
     /// first poll.
     pub(crate) fn install() -> std::io::Result<Self> {
@@ -75,37 +77,37 @@ impl OsSignals {
 }
 
 #[cfg(unix)]
-impl Signals for OsSignals {
-    async fn recv(&mut self) -> Signal {
+impl StopSignals for OsStopSignals {
+    async fn recv(&mut self) -> StopSignal {
         tokio::select! {
-            _ = self.terminate.recv() => Signal::Terminate,
-            _ = self.interrupt.recv() => Signal::Interrupt,
+            _ = self.terminate.recv() => StopSignal::Terminate,
+            _ = self.interrupt.recv() => StopSignal::Interrupt,
         }
     }
 }
 
 #[cfg(windows)]
-pub(crate) struct OsSignals(tokio::signal::windows::CtrlC);
+pub(crate) struct OsStopSignals(tokio::signal::windows::CtrlC);
 
 #[cfg(windows)]
-impl OsSignals {
+impl OsStopSignals {
     pub(crate) fn install() -> std::io::Result<Self> {
         tokio::signal::windows::ctrl_c().map(Self)
     }
 }
 
 #[cfg(windows)]
-impl Signals for OsSignals {
-    async fn recv(&mut self) -> Signal {
+impl StopSignals for OsStopSignals {
+    async fn recv(&mut self) -> StopSignal {
         self.0.recv().await;
-        Signal::Interrupt
+        StopSignal::Interrupt
     }
 }
 
 /// The tests' signals: those sent on the channel, then none.
 #[cfg(test)]
-impl Signals for tokio::sync::mpsc::UnboundedReceiver<Signal> {
-    async fn recv(&mut self) -> Signal {
+impl StopSignals for tokio::sync::mpsc::UnboundedReceiver<StopSignal> {
+    async fn recv(&mut self) -> StopSignal {
         match tokio::sync::mpsc::UnboundedReceiver::recv(self).await {
             Some(signal) => signal,
             None => std::future::pending().await,
@@ -113,11 +115,12 @@ impl Signals for tokio::sync::mpsc::UnboundedReceiver<Signal> {
     }
 }
 
-/// Signals that send one SIGTERM, then none, for the tests of what ends
+/// StopSignals that send one SIGTERM, then none, for the tests of what ends
 /// with a drain.
 #[cfg(test)]
-pub(crate) fn one_terminate() -> tokio::sync::mpsc::UnboundedReceiver<Signal> {
+pub(crate) fn one_terminate() -> tokio::sync::mpsc::UnboundedReceiver<StopSignal> {
     let (send, signals) = tokio::sync::mpsc::unbounded_channel();
-    send.send(Signal::Terminate).expect("the receiver is here");
+    send.send(StopSignal::Terminate)
+        .expect("the receiver is here");
     signals
 }
