@@ -25,7 +25,8 @@ const LATE_POLL: Duration = Duration::from_millis(50);
 /// inside one.
 pub(super) fn start(lifecycle: &Lifecycle) {
     let state = &lifecycle.state;
-    if state.clock_runs.load(Ordering::Acquire) {
+    // Once the shutdown has begun, heartbeats fail nothing: no clock.
+    if state.clock_runs.load(Ordering::Acquire) || lifecycle.is_shutting_down() {
         return;
     }
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {

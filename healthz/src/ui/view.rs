@@ -110,15 +110,8 @@ pub(crate) fn now(health: &Health, lifecycle: &Lifecycle, details: bool) -> Valu
         "details": details,
         "probes": probes,
         "lifecycle": {
-            "started": signals.started,
-            "shutting_down": signals.shutting_down,
-            "broken": signals.broken.is_some(),
-            "broken_title": title(signals.broken.as_deref()),
-            "not_ready": signals.not_ready.is_some(),
-            "not_ready_title": title(signals.not_ready.as_deref()),
-            "holds": holds,
-            "heartbeats": heartbeats,
             "states": states,
+            "heartbeats": heartbeats,
         },
         "history": history,
     })
